@@ -1,0 +1,3 @@
+"""gate: a CI/CD container security gate."""
+
+__version__ = "0.1.0"
