@@ -21,10 +21,21 @@ class GateError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Layers are scanned in worker processes; errors must cross the process boundary
+        # with their type and message intact whatever their constructor signature is.
+        return (_rebuild, (type(self), self.message), self.__dict__)
+
     def __str__(self) -> str:
         if self.hint:
             return f"{self.message} ({self.hint})"
         return self.message
+
+
+def _rebuild(cls: type[GateError], message: str) -> GateError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error
 
 
 class UsageError(GateError):
