@@ -1,0 +1,444 @@
+"""The secrets check: layer records, image config, history and build context -> findings.
+
+Every layer is reported on its own: a secret written in layer 3 and deleted in layer 5 is still
+in the image (anyone can extract layer 3), so it is a finding located in layer 3 whose
+``removed_in`` names layer 5. The image config (Env, Labels, Cmd, Entrypoint), the history
+``created_by`` lines (where ``--build-arg`` values and ``ENV`` values leak) and the build context
+are scanned in-process with the same detector.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gate.analyzers.filesystem import FilesystemView, PathAction
+from gate.analyzers.interface import BuildContext, LayerScan, ScanTarget
+from gate.analyzers.secrets import filters
+from gate.analyzers.secrets.detector import (
+    DEFAULT_MAX_FILE_SIZE,
+    Match,
+    scan_bytes,
+    scan_text,
+)
+from gate.analyzers.secrets.file_analyzer import SecretFileAnalyzer, note_detail
+from gate.analyzers.secrets.rules import RULES_BY_ID, all_rules
+from gate.errors import GateError, InputError
+from gate.models import (
+    Check,
+    CheckResult,
+    Finding,
+    Fingerprint,
+    LayerRef,
+    Location,
+    LocationKind,
+    RuleID,
+    ScanNote,
+)
+from gate.redact import fingerprint, mask, mask_in
+from gate.sources.image.model import EntryType, ImageConfig
+
+GENERIC_RULE_ID = "secret/generic-secret"
+_SECRET_NAME = re.compile(
+    r"(?i)(?:password|passwd|pwd|secret|token|api_?key|access_?key|private_?key|credentials?|"
+    r"auth)(?:$|_)|^(?:.*_)?(?:pass|pw|key)$"
+)
+_NOT_SECRET_NAME = re.compile(
+    r"(?i)(?:_|^)(?:file|path|dir|url|uri|endpoint|name|id|type|length|size|ttl|timeout|"
+    r"expiry|mode|prompt|header|format)$|public|^gpg_key$|^no_|_fingerprint$|keyring"
+)
+# ``|2 NAME=value NAME2=value2 /bin/sh -c ...``: how BuildKit and the classic builder record
+# the build arguments a RUN saw (the count, then NAME=value pairs).
+_BUILD_ARGS = re.compile(r"^\|(\d+) ")
+_NOTE_CONTEXT_OFF = "context-not-scanned"
+_NOTE_HISTORY_OFF = "history-not-scanned"
+_NOTE_DOCKERIGNORE = "dockerignore-excluded"
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A secret to report, already redacted."""
+
+    rule_id: str
+    masked: str
+    fingerprint: Fingerprint
+    line: int | None = None
+    end_line: int | None = None
+    column: int | None = None
+
+
+def _hit(m: Match) -> _Hit:
+    return _Hit(m.rule_id, m.masked, m.fingerprint, m.line, m.end_line, m.column)
+
+
+def _redact_text(text: str) -> str:
+    """``text`` with every secret the detector finds in it masked (for messages)."""
+    for m in scan_text(text):
+        text = mask_in(text, m.secret)
+    return text
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def named_secret_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(name, value) pairs whose NAME says secret and whose value is a literal credential
+    (not empty, not a placeholder, not a ``$VAR`` reference, not a path or word)."""
+    found = []
+    for name, value in pairs:
+        if not _SECRET_NAME.search(name) or _NOT_SECRET_NAME.search(name):
+            continue
+        if filters.is_placeholder(value) or not filters.env_value_ok(value):
+            continue
+        found.append((name, value))
+    return found
+
+
+def build_args(created_by: str) -> list[tuple[str, str]]:
+    """The ``NAME=value`` build arguments recorded at the start of a history line."""
+    m = _BUILD_ARGS.match(created_by)
+    if not m:
+        return []
+    count = int(m.group(1))
+    rest = created_by[m.end() :]
+    pairs: list[tuple[str, str]] = []
+    for _ in range(count):
+        token, _sep, rest = rest.partition(" ")
+        name, eq, value = token.partition("=")
+        if eq:
+            pairs.append((name, value))
+    return pairs
+
+
+class SecretsAnalyzer:
+    """The secrets check (``Check.SECRETS``)."""
+
+    check = Check.SECRETS
+
+    def file_analyzer(self, options: Mapping[str, Any] | None = None) -> SecretFileAnalyzer:
+        """The layer-walk part of this check, configured from the same options."""
+        return SecretFileAnalyzer(max_file_size=_max_file_size(options or {}))
+
+    def run(self, target: ScanTarget) -> CheckResult:
+        options = target.options
+        max_file_size = _max_file_size(options)
+        findings: list[Finding] = []
+        notes: Counter[str] = Counter()
+        stats: Counter[str] = Counter()
+
+        if target.layers:
+            findings += self._layer_findings(target.layers, notes, stats, max_file_size)
+        if target.image is not None:
+            config = target.image.config
+            findings += self._config_findings(config)
+            if options.get("scan_history", True):
+                findings += self._history_findings(config, target.layers, stats)
+            else:
+                notes[_NOTE_HISTORY_OFF] += 1
+        if target.context is not None:
+            if options.get("scan_context", True):
+                findings += self._context_findings(target.context, notes, stats, max_file_size)
+            else:
+                notes[_NOTE_CONTEXT_OFF] += 1
+
+        findings = _dedupe(findings)
+        findings.sort(key=_sort_key)
+        stats["files_scanned"] = stats["layer_files_scanned"] + stats["context_files_scanned"]
+        stats["bytes_scanned"] = stats["layer_bytes_scanned"] + stats["context_bytes_scanned"]
+        return CheckResult(
+            check=Check.SECRETS,
+            findings=tuple(findings),
+            rules=all_rules(),
+            notes=tuple(_notes(notes, target.context)),
+            stats=dict(stats),
+        )
+
+    # -- image layers ------------------------------------------------------------------
+
+    def _layer_findings(
+        self,
+        layers: Sequence[LayerScan],
+        notes: Counter[str],
+        stats: Counter[str],
+        max_file_size: int,
+    ) -> list[Finding]:
+        view = FilesystemView.from_layers(layers)
+        created_by = {s.layer.index: _redact_text(s.layer.created_by or "") for s in layers}
+        total = len(view.layers)
+        findings: list[Finding] = []
+        for scan in sorted(layers, key=lambda s: s.layer.index):
+            records = scan.records.get(SecretFileAnalyzer.name)
+            if records is None:
+                raise GateError(
+                    f"layer {scan.layer.digest} was walked without the secrets analyzer; "
+                    "its files were not scanned"
+                )
+            for entry in scan.entries:
+                if entry.type is EntryType.FILE and entry.size > 0 and not entry.whiteout:
+                    stats["layer_files_scanned"] += 1
+                    stats["layer_bytes_scanned"] += min(entry.size, max_file_size)
+            for record in records:
+                kind = record.get("kind")
+                if kind == "note":
+                    notes[str(record["note"])] += 1
+                elif kind == "match":
+                    findings.append(
+                        self._layer_finding(record, scan.layer, view, created_by, total)
+                    )
+        return findings
+
+    def _layer_finding(
+        self,
+        record: Mapping[str, Any],
+        layer: LayerRef,
+        view: FilesystemView,
+        created_by: Mapping[int, str],
+        total: int,
+    ) -> Finding:
+        path = str(record["path"])
+        rule = RULES_BY_ID[str(record["rule"])]
+        removed = view.removed_in(path, layer.index)
+        origin = f"added in layer {layer.index + 1}/{total}"
+        if created_by.get(layer.index):
+            origin += f' by "{_short(created_by[layer.index])}"'
+        if removed is not None:
+            action = _removal_action(view, path, removed.index)
+            origin += f", {action} in layer {removed.index + 1}: still extractable"
+        masked = str(record["masked"])
+        line = int(record["line"])
+        return Finding(
+            check=Check.SECRETS,
+            rule_id=RuleID(rule.id),
+            severity=rule.severity,
+            message=f"{rule.title} {masked} in {path}:{line} ({origin})",
+            location=Location(
+                kind=LocationKind.IMAGE_FILE,
+                path=path,
+                start_line=line,
+                end_line=int(record.get("end_line") or line),
+                layer=layer,
+                removed_in=removed,
+            ),
+            fingerprint=Fingerprint(str(record["fingerprint"])),
+            evidence=masked,
+            properties={
+                "layer_digest": layer.digest,
+                "layer_index": layer.index,
+                "created_by": created_by.get(layer.index) or None,
+                "still_in_final_image": removed is None,
+                "removed_in_layer": removed.index if removed is not None else None,
+                "removed_in_digest": removed.digest if removed is not None else None,
+                "column": int(record.get("column") or 1),
+            },
+        )
+
+    # -- image config and history ------------------------------------------------------
+
+    def _config_findings(self, config: ImageConfig) -> list[Finding]:
+        findings: list[Finding] = []
+        env_pairs = [entry.partition("=") for entry in config.env]
+        for index, (name, _eq, value) in enumerate(env_pairs):
+            hits = self._value_hits(f"{name}={value}", [(name, value)])
+            findings += self._config_finding(hits, "Env", f"Env[{index}] {name}", name)
+        for key, value in sorted(config.labels.items()):
+            hits = self._value_hits(f"{key}={value}", [(key, value)])
+            findings += self._config_finding(hits, f"Labels.{key}", f"label {key}", key)
+        for field_name, parts in (("Entrypoint", config.entrypoint), ("Cmd", config.cmd)):
+            if parts:
+                hits = self._value_hits(" ".join(parts), [])
+                findings += self._config_finding(hits, field_name, field_name, None)
+        return findings
+
+    @staticmethod
+    def _value_hits(text: str, pairs: list[tuple[str, str]]) -> list[_Hit]:
+        """Detector matches in ``text`` plus literal values of secret-named variables."""
+        matches = scan_text(text)
+        hits = [_hit(m) for m in matches]
+        found = {m.secret for m in matches}
+        for _name, value in named_secret_pairs(pairs):
+            if not any(value in s or s in value for s in found):
+                hits.append(_Hit(GENERIC_RULE_ID, mask(value), fingerprint(value)))
+        return hits
+
+    def _config_finding(
+        self, hits: list[_Hit], path: str, where: str, name: str | None
+    ) -> list[Finding]:
+        findings = []
+        for hit in hits:
+            rule = RULES_BY_ID[hit.rule_id]
+            findings.append(
+                Finding(
+                    check=Check.SECRETS,
+                    rule_id=RuleID(rule.id),
+                    severity=rule.severity,
+                    message=(
+                        f"{rule.title} {hit.masked} in the image config {where} "
+                        "(visible to anyone who can pull the image: docker inspect)"
+                    ),
+                    location=Location(kind=LocationKind.IMAGE_CONFIG, path=path),
+                    fingerprint=hit.fingerprint,
+                    evidence=hit.masked,
+                    properties={"source": "image-config", "variable": name},
+                )
+            )
+        return findings
+
+    def _history_findings(
+        self, config: ImageConfig, layers: Sequence[LayerScan], stats: Counter[str]
+    ) -> list[Finding]:
+        findings: list[Finding] = []
+        for index, entry in enumerate(config.history):
+            stats["history_entries_scanned"] += 1
+            text = entry.created_by
+            if not text:
+                continue
+            hits = self._value_hits(text, build_args(text))
+            for hit in hits:
+                rule = RULES_BY_ID[hit.rule_id]
+                findings.append(
+                    Finding(
+                        check=Check.SECRETS,
+                        rule_id=RuleID(rule.id),
+                        severity=rule.severity,
+                        message=(
+                            f"{rule.title} {hit.masked} in image history entry {index} "
+                            f'("{_short(_redact_text(text))}"): build arguments and ENV values '
+                            "are stored in the image"
+                        ),
+                        location=Location(
+                            kind=LocationKind.IMAGE_HISTORY, path=f"history[{index}]"
+                        ),
+                        fingerprint=hit.fingerprint,
+                        evidence=hit.masked,
+                        properties={"source": "image-history", "empty_layer": entry.empty_layer},
+                    )
+                )
+        return findings
+
+    # -- build context -----------------------------------------------------------------
+
+    def _context_findings(
+        self,
+        context: BuildContext,
+        notes: Counter[str],
+        stats: Counter[str],
+        max_file_size: int,
+    ) -> list[Finding]:
+        findings: list[Finding] = []
+        for file in context.files:
+            if file.size <= 0:
+                continue
+            data = _read_context_file(context.root, file.path, max_file_size)
+            outcome = scan_bytes(data, path=file.path, size=file.size, max_file_size=max_file_size)
+            stats["context_files_scanned"] += 1
+            stats["context_bytes_scanned"] += outcome.bytes_scanned
+            notes.update(outcome.notes)
+            shown = context.repo_prefix + file.path
+            for m in outcome.matches:
+                rule = m.rule
+                findings.append(
+                    Finding(
+                        check=Check.SECRETS,
+                        rule_id=RuleID(rule.id),
+                        severity=rule.severity,
+                        message=(
+                            f"{rule.title} {m.masked} in {shown}:{m.line} (build context: "
+                            "COPY/ADD of this directory bakes it into the image)"
+                        ),
+                        location=Location(
+                            kind=LocationKind.CONTEXT,
+                            path=shown,
+                            start_line=m.line,
+                            end_line=m.end_line,
+                        ),
+                        fingerprint=m.fingerprint,
+                        evidence=m.masked,
+                        properties={"source": "build-context", "column": m.column},
+                    )
+                )
+        stats["context_files_ignored"] += context.ignored
+        return findings
+
+
+def _max_file_size(options: Mapping[str, Any]) -> int:
+    value = options.get("max_file_size", DEFAULT_MAX_FILE_SIZE)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise InputError(f"secrets.max_file_size must be a positive integer, got {value!r}")
+    return value
+
+
+def _removal_action(view: FilesystemView, path: str, layer_index: int) -> str:
+    for event in view.history(path):
+        if event.layer_index == layer_index:
+            return "deleted" if event.action is PathAction.DELETED else "overwritten"
+    return "deleted"
+
+
+def _read_context_file(root: Path, rel: str, limit: int) -> bytes:
+    """Read at most ``limit`` bytes without following a symlink swapped in after listing."""
+    full = root / rel
+    try:
+        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise InputError(f"cannot read build context file {full}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(limit)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for f in findings:
+        loc = f.location
+        key = (
+            f.rule_id, f.fingerprint, loc.kind, loc.path, loc.start_line,
+            loc.layer.index if loc.layer else None,
+        )  # fmt: skip
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def _sort_key(f: Finding) -> tuple[Any, ...]:
+    loc = f.location
+    return (
+        loc.kind.value,
+        loc.layer.index if loc.layer else -1,
+        loc.path,
+        loc.start_line or 0,
+        f.rule_id,
+    )
+
+
+def _notes(notes: Counter[str], context: BuildContext | None) -> list[ScanNote]:
+    result = [
+        ScanNote(kind=kind, count=count, detail=note_detail(kind))
+        for kind, count in sorted(notes.items())
+        if kind not in (_NOTE_CONTEXT_OFF, _NOTE_HISTORY_OFF)
+    ]
+    if notes[_NOTE_CONTEXT_OFF]:
+        result.append(
+            ScanNote(_NOTE_CONTEXT_OFF, 1, "secrets.scan_context = false: build context skipped")
+        )
+    if notes[_NOTE_HISTORY_OFF]:
+        result.append(
+            ScanNote(_NOTE_HISTORY_OFF, 1, "secrets.scan_history = false: image history skipped")
+        )
+    if context is not None and context.ignored:
+        where = str(context.dockerignore) if context.dockerignore else ".dockerignore"
+        result.append(
+            ScanNote(
+                _NOTE_DOCKERIGNORE,
+                context.ignored,
+                f"context files excluded by {where} (not sent to the builder, not scanned)",
+            )
+        )
+    return result

@@ -1,0 +1,234 @@
+"""False-positive filters and value validators, kept apart from the rules that use them.
+
+Filters answer "is this candidate a placeholder, a variable reference, a word, a path?";
+validators answer "does this value have the inner structure its format promises?" (a JWT header
+that is JSON with ``alg``, a Docker ``auth`` that is base64 of ``user:password``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import math
+import re
+from collections import Counter
+
+from gate.analyzers.secrets.known_public_keys import is_known_public_key
+
+# Shared placeholder shapes: values in documentation and templates, never live credentials.
+_PLACEHOLDER_RX = re.compile(
+    r"""(?ix)
+      example
+    | x{5,}
+    | \*{3,}
+    | \.\.\.
+    | (?:0123456789|123456789|abcdefgh)
+    | ^(.)\1*$
+    | dummy | placeholder | changeme | change_me | redacted | notreal | not_real | not-a-real
+    | your[_-]?(?:api[_-]?)?(?:key|token|secret|password|pass)
+    | (?:insert|enter|replace|put)[_-]?(?:your|here)
+    | [<>]
+    | \$\{ | \{\{ | \}\} | %\( | \$\( | ^\$[A-Za-z_]
+    """
+)
+
+# Values of generic ``password = value`` assignments that are code, not a secret.
+_GENERIC_REJECT_RX = re.compile(
+    r"""(?x)
+      ^(?i:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|bool|int|
+         integer|number|str|bytes|object|any|empty|default|disabled|enabled|secret|password|
+         passwd|token|hidden|unknown|unset|value|test|testing|sample|foo|bar|baz|admin|root|
+         user|username|guest|anonymous|public|private)$
+    | ^[A-Za-z_][A-Za-z_.]*$          # an identifier or attribute path: a = b.c (no digits)
+    | ^[A-Za-z_][\w.]*\(              # a call
+    | ^[\w.]+\[                       # an index expression
+    | ^(?:/|\./|\.\./|~/|[A-Za-z]:\\) # a path
+    | ^\d+(?:\.\d+)*$                 # a number or a version
+    | ^[\w.-]+\.(?:txt|json|ya?ml|pem|key|crt|cfg|conf|ini|env|py|js|sh|xml|properties)$
+    | ^[A-Z0-9_]+$                    # an upper-case constant name (ENV_VAR_NAME)
+    | ^(?i:https?|file)://            # a URL (the url-credentials rule covers user:pass@)
+    | ^[a-z]+(?:[-_.][a-z0-9]+)+$    # kebab/snake words: some-setting-name, scram-sha-256
+    | (?i:getenv|environ|process\.env|ENV\[|os\.|secrets\.|vault:|ssm:|arn:aws)
+    | ^[%@&(\[{<:*!|^~]                # format specifiers, casts, literals, references
+    | ::                              # C++/Rust/PHP scope paths
+    | ^[\w-]+(?:\|[\w-]+)+$           # an enumeration of choices: true|false
+    | ^[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{1,5}$  # a file or host name (name.ext, a.b.c)
+    | [\\]x[0-9a-f]{2}                # escaped bytes in code
+    """
+)
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s character distribution."""
+    if not value:
+        return 0.0
+    length = len(value)
+    return -sum(n / length * math.log2(n / length) for n in Counter(value).values())
+
+
+def is_placeholder(value: str) -> bool:
+    """A documented example, template variable or filler rather than a credential."""
+    return _PLACEHOLDER_RX.search(value) is not None
+
+
+def is_code_or_word(value: str) -> bool:
+    """A generic assignment's value that is code, a word, a path or a number."""
+    return _GENERIC_REJECT_RX.search(value) is not None
+
+
+def char_classes(value: str) -> int:
+    """How many of lower, upper, digit, other a value uses (a password mixes them)."""
+    return (
+        any(c.islower() for c in value)
+        + any(c.isupper() for c in value)
+        + any(c.isdigit() for c in value)
+        + any(not c.isalnum() for c in value)
+    )
+
+
+def generic_value_ok(value: str) -> bool:
+    """Generic ``secret = value`` rule: keep values that look random, drop code and words."""
+    if len(value) < 8 or is_code_or_word(value) or is_placeholder(value):
+        return False
+    # A credential mixes digits or cases; ``geheim$parole``-like phrases are documentation.
+    has_digit = any(c.isdigit() for c in value)
+    mixed_case = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    if not (has_digit or mixed_case):
+        return False
+    if char_classes(value) < 2:
+        return False
+    # Random credentials of >= 8 chars have > 3 bits/char; words and repeated patterns do not.
+    return shannon_entropy(value) >= 3.0
+
+
+_CODE_CHARS = re.compile(r"[()\[\]{}+<>,&|\\]|=[A-Za-z]|\w\.\w+\.\w")
+
+
+def unquoted_value_ok(value: str) -> bool:
+    """An unquoted config value: no expression syntax, query strings or dotted paths."""
+    return _CODE_CHARS.search(value) is None and shannon_entropy(value) >= 3.2
+
+
+def env_value_ok(value: str) -> bool:
+    """A ``.env`` assignment to a secret-named key: lower bar than the generic rule (the key
+    and file already say it is a credential) but still no code, words or placeholders."""
+    if len(value) < 6 or is_placeholder(value):
+        return False
+    if is_code_or_word(value) and not _random_letters(value):
+        return False
+    return shannon_entropy(value) >= 2.5
+
+
+def _random_letters(value: str) -> bool:
+    """Letters only, but with case changes no identifier or word has (``sOGNcrJkuKjD``)."""
+    if not value.isalpha():
+        return False
+    upper = sum(c.isupper() for c in value)
+    changes = sum(a.isupper() != b.isupper() for a, b in itertools.pairwise(value))
+    return upper >= 3 and len(value) - upper >= 3 and changes >= len(value) // 3
+
+
+# Host names documentation uses (RFC 2606 reserved names and common stand-ins).
+_PLACEHOLDER_HOST = re.compile(
+    r"(?i)(?:^|\.)(?:example|invalid|test|localhost|local)$|"
+    r"(?:^|\.)(?:example|company|mycompany|yourcompany|domain|mydomain|yourdomain|acme|foo|"
+    r"host|hostname|server|myserver|yourserver)\.(?:com|org|net|io)$"
+)
+
+
+def placeholder_host(host: str) -> bool:
+    return _PLACEHOLDER_HOST.search(host.rstrip(".")) is not None
+
+
+def url_password_ok(value: str) -> bool:
+    """Password part of ``scheme://user:password@host``."""
+    if value.lower() in _URL_PLACEHOLDER_PASSWORDS or value.startswith(("$", "%", "{", "[")):
+        return False
+    # ``user:port@`` look-alikes are numbers; ``***`` masks are handled by is_placeholder.
+    # Documentation writes words (``user:hello@``); a password mixes character classes.
+    if value.isdigit() or len(value) < 3:
+        return False
+    return char_classes(value) >= 2 or len(value) >= 16
+
+
+_URL_PLACEHOLDER_PASSWORDS = frozenset(
+    {
+        "password", "passwd", "pass", "pwd", "secret", "token", "pw", "p", "x", "xx", "xxx",
+        "user", "username", "foo", "bar", "baz", "test", "testing", "guest", "anonymous",
+        "mypassword", "mypass", "yourpassword", "yourpass", "secretpassword", "apikey",
+        "api_key", "key", "none", "null", "empty", "hunter2", "letmein", "s3cret", "secret123",
+        "password123", "pass123", "admin", "root", "changeit", "default", "dummy", "example",
+        "sample",
+    }
+)  # fmt: skip
+
+
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+# Claims (RFC 7519 section 4.1) that issued tokens carry; documentation samples often carry
+# none ({"some": "payload"}) or the jwt.io sample subject.
+_REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+_SAMPLE_SUBJECTS = frozenset({"1234567890", "john doe", "user123", "test"})
+
+
+def jwt_ok(value: str) -> bool:
+    """RFC 7519 section 7.2: header and payload are base64url JSON objects, a JWS header has
+    ``alg``, and the payload carries a registered claim (not a documentation sample)."""
+    header, _, rest = value.partition(".")
+    payload = rest.partition(".")[0]
+    try:
+        head = json.loads(_b64url_decode(header))
+        claims = json.loads(_b64url_decode(payload))
+    except (ValueError, binascii.Error):
+        return False
+    if not isinstance(head, dict) or "alg" not in head or not isinstance(claims, dict):
+        return False
+    if not _REGISTERED_CLAIMS & claims.keys():
+        return False
+    sample = {str(claims.get("sub", "")).lower(), str(claims.get("name", "")).lower()}
+    return not sample & _SAMPLE_SUBJECTS
+
+
+def docker_auth_ok(value: str) -> bool:
+    """Docker config ``auths.<registry>.auth`` is base64 of ``user:password``."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    user, sep, password = decoded.partition(b":")
+    return bool(sep and user and password) and not is_placeholder(password.decode("latin-1"))
+
+
+def base64_private_key_ok(value: str) -> bool:
+    """kubeconfig ``client-key-data``: base64 of a PEM private key."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, binascii.Error):
+        return False
+    return b"PRIVATE KEY-----" in decoded
+
+
+_PEM_HEADER_LINE = re.compile(r"^[A-Za-z-]+:.*$", re.M)
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
+
+
+def pem_body(value: str) -> str:
+    """A private key body without header lines, whitespace and JSON ``\\n`` escapes."""
+    text = value.replace("\\r", "\n").replace("\\n", "\n")
+    text = _PEM_HEADER_LINE.sub("", text)
+    return _NOT_BASE64.sub("", text)
+
+
+def pem_body_ok(value: str) -> bool:
+    """A key block with a real body: enough base64, not a filler like ``...``/``<key>``, and
+    not a published test key that distributions ship."""
+    if "..." in value or "<" in value or "xxxx" in value.lower():
+        return False
+    body = pem_body(value)
+    if len(body) < 64 or shannon_entropy(body) < 4.0:
+        return False
+    return not is_known_public_key(body)
