@@ -102,7 +102,11 @@ _KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in RULES for k in r.keywords}
 _RULES_BY_KEYWORD: tuple[tuple[int, ...], ...] = tuple(
     tuple(c.index for c in _COMPILED if k in c.rule.keywords) for k in _KEYWORDS
 )
-_AUTOMATON = ahocorasick_rs.BytesAhoCorasick([k.encode("ascii") for k in _KEYWORDS])
+# A DFA: about twice the throughput of the default NFA for this keyword count, for a few MB
+# of memory built once per process.
+_AUTOMATON = ahocorasick_rs.BytesAhoCorasick(
+    [k.encode("ascii") for k in _KEYWORDS], implementation=ahocorasick_rs.Implementation.DFA
+)
 
 
 @dataclass(frozen=True)

@@ -724,10 +724,16 @@ _GENERIC_KEYWORDS = (
 )  # fmt: skip
 
 
+# Machine-made tokens are long and random; people choose passwords: a lower bar for those.
+_PASSWORD_KEY = re.compile(r"(?i)pass(?:word|wd)?|pwd")
+
+
 def _generic_ok(groups: Mapping[str, str]) -> bool:
-    if _GENERIC_KEY_REJECT.search(groups.get("key", "")):
+    key = groups.get("key", "")
+    if _GENERIC_KEY_REJECT.search(key):
         return False
-    return filters.generic_value_ok(groups["secret"])
+    min_entropy = 3.0 if _PASSWORD_KEY.search(key) else 3.5
+    return filters.generic_value_ok(groups["secret"], min_entropy=min_entropy)
 
 
 def _generic_config_ok(groups: Mapping[str, str]) -> bool:
