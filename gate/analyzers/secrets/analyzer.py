@@ -13,7 +13,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +76,18 @@ def _hit(m: Match) -> _Hit:
     return _Hit(m.rule_id, m.masked, m.fingerprint, m.line, m.end_line, m.column)
 
 
-def _redact_text(text: str) -> str:
-    """``text`` with every secret the detector finds in it masked (for messages)."""
-    for m in scan_text(text):
-        text = mask_in(text, m.secret)
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)=(\"[^\"]*\"|'[^']*'|[^\s\"']+)")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret in it masked: detector matches and the values of
+    secret-named ``NAME=value`` assignments (build arguments, ``ENV``). Use it on any free text
+    from the image before it is shown (history ``created_by`` lines carry build arguments)."""
+    secrets = {m.secret for m in scan_text(text)}
+    pairs = [(name, value.strip("\"'")) for name, value in _ASSIGNMENT.findall(text)]
+    secrets.update(value for _name, value in named_secret_pairs(pairs))
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = mask_in(text, secret)
     return text
 
 
@@ -170,7 +178,12 @@ class SecretsAnalyzer:
         max_file_size: int,
     ) -> list[Finding]:
         view = FilesystemView.from_layers(layers)
-        created_by = {s.layer.index: _redact_text(s.layer.created_by or "") for s in layers}
+        created_by = {s.layer.index: redact_text(s.layer.created_by or "") for s in layers}
+        # Findings carry the LayerRefs; their created_by may hold the very secret found.
+        safe_refs = {
+            s.layer.index: replace(s.layer, created_by=created_by[s.layer.index] or None)
+            for s in layers
+        }
         total = len(view.layers)
         findings: list[Finding] = []
         for scan in sorted(layers, key=lambda s: s.layer.index):
@@ -190,24 +203,26 @@ class SecretsAnalyzer:
                     notes[str(record["note"])] += 1
                 elif kind == "match":
                     findings.append(
-                        self._layer_finding(record, scan.layer, view, created_by, total)
+                        self._layer_finding(record, safe_refs, scan.layer.index, view, total)
                     )
         return findings
 
     def _layer_finding(
         self,
         record: Mapping[str, Any],
-        layer: LayerRef,
+        refs: Mapping[int, LayerRef],
+        layer_index: int,
         view: FilesystemView,
-        created_by: Mapping[int, str],
         total: int,
     ) -> Finding:
         path = str(record["path"])
         rule = RULES_BY_ID[str(record["rule"])]
-        removed = view.removed_in(path, layer.index)
+        layer = refs[layer_index]
+        removed_ref = view.removed_in(path, layer.index)
+        removed = refs.get(removed_ref.index, removed_ref) if removed_ref else None
         origin = f"added in layer {layer.index + 1}/{total}"
-        if created_by.get(layer.index):
-            origin += f' by "{_short(created_by[layer.index])}"'
+        if layer.created_by:
+            origin += f' by "{_short(layer.created_by)}"'
         if removed is not None:
             action = _removal_action(view, path, removed.index)
             origin += f", {action} in layer {removed.index + 1}: still extractable"
@@ -231,7 +246,7 @@ class SecretsAnalyzer:
             properties={
                 "layer_digest": layer.digest,
                 "layer_index": layer.index,
-                "created_by": created_by.get(layer.index) or None,
+                "created_by": layer.created_by,
                 "still_in_final_image": removed is None,
                 "removed_in_layer": removed.index if removed is not None else None,
                 "removed_in_digest": removed.digest if removed is not None else None,
@@ -309,7 +324,7 @@ class SecretsAnalyzer:
                         severity=rule.severity,
                         message=(
                             f"{rule.title} {hit.masked} in image history entry {index} "
-                            f'("{_short(_redact_text(text))}"): build arguments and ENV values '
+                            f'("{_short(redact_text(text))}"): build arguments and ENV values '
                             "are stored in the image"
                         ),
                         location=Location(
