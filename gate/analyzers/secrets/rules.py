@@ -713,7 +713,7 @@ _GENERIC_KEY_REJECT = re.compile(
     r"ttl|hash|salt|algorithm|algo|mode|char|chars|label|help|description|hint|example|"
     r"placeholder|command|cmd|store|provider|class|module|key_id|endpoint)$|"
     r"^(?:public|pub|no|is|has|use|show|enable|disable|require|reset|forgot|new|old)[_-]|"
-    r"public[_-]?key|tokenizer|tokenize|csrf|xsrf|token_?type"
+    r"public[_-]?key|tokenizer|tokenize|csrf|xsrf|token_?type|hashed|digest|checksum"
 )
 
 
