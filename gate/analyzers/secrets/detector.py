@@ -1,8 +1,9 @@
 """Run the secret rules over one file's bytes, fast.
 
-The hot path per file is: one ``bytes.lower()``, one Aho-Corasick pass over it for every rule
-keyword at once, and nothing else unless a keyword occurs. Only the rules whose keywords occur
-run, and only on the lines that hold a keyword (``multiline`` rules: on the whole content).
+The hot path per file is one multi-keyword pass (:mod:`keyword_index`: every rule keyword at
+once, case-insensitively) and nothing else unless a keyword occurs. Only the rules whose
+keywords occur run, and only on the lines that hold a keyword (``multiline`` rules: on the
+whole content; ``word``/``line``-anchored rules: one anchored match per keyword).
 
 Binary files (a NUL byte in the first 8 KiB, or a known binary magic number) are scanned as
 their printable ASCII runs of at least 8 characters: a token baked into a compiled program or a
@@ -15,12 +16,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import ahocorasick_rs
-
 from gate.analyzers.secrets import filters
+from gate.analyzers.secrets.keyword_index import Hit, KeywordIndex, best_index
 from gate.analyzers.secrets.rule_model import SecretRule
 from gate.analyzers.secrets.rules import RULES
 from gate.models import Fingerprint
@@ -84,6 +84,8 @@ class _CompiledRule:
 def _compile(index: int, rule: SecretRule) -> _CompiledRule:
     if not rule.keywords or any(k != k.lower() or not k.isascii() for k in rule.keywords):
         raise ValueError(f"rule {rule.id}: keywords must be non-empty lowercase ASCII")
+    if rule.anchor not in ("none", "word", "line") or (rule.anchor != "none" and rule.multiline):
+        raise ValueError(f"rule {rule.id}: anchor must be none, word or line (not multiline)")
     regex = re.compile(rule.regex.encode("ascii"))
     if "secret" not in regex.groupindex:
         raise ValueError(f"rule {rule.id}: regex has no named group 'secret'")
@@ -104,9 +106,12 @@ _RULES_BY_KEYWORD: tuple[tuple[int, ...], ...] = tuple(
 )
 # A DFA: about twice the throughput of the default NFA for this keyword count, for a few MB
 # of memory built once per process.
-_AUTOMATON = ahocorasick_rs.BytesAhoCorasick(
-    [k.encode("ascii") for k in _KEYWORDS], implementation=ahocorasick_rs.Implementation.DFA
+# Keywords that only trigger whole-content rules: in a text file their first hit is enough.
+_WHOLE_CONTENT_ONLY: tuple[bool, ...] = tuple(
+    all(_COMPILED[i].rule.multiline for i in rules) for rules in _RULES_BY_KEYWORD
 )
+KEYWORD_INDEX: KeywordIndex = best_index(_KEYWORDS)
+"""The prefilter engine in use (Hyperscan or Aho-Corasick; identical hits)."""
 
 
 @dataclass(frozen=True)
@@ -184,24 +189,52 @@ class _Candidate:
 
 
 def _printable_run(data: bytes, start: int, end: int) -> tuple[int, int]:
-    """Bounds of the printable run holding ``data[start:end]`` (at most a window each side)."""
-    lo = max(0, start - _RUN_WINDOW)
-    before = data[lo:start][::-1]
-    m = _NONPRINTABLE.search(before)
-    run_start = start - m.start() if m else lo
+    """Bounds of the printable run holding ``data[start:end]`` (at most a window each side).
+    Runs in binaries are short: look 256 bytes back first, the whole window only if needed."""
+    run_start = -1
+    for window in (256, _RUN_WINDOW):
+        lo = max(0, start - window)
+        m = _NONPRINTABLE.search(data[lo:start][::-1])
+        if m is not None:
+            run_start = start - m.start()
+            break
+        if lo == 0:
+            run_start = 0
+            break
+    if run_start < 0:
+        run_start = start - _RUN_WINDOW
     m = _NONPRINTABLE.search(data, end, end + _RUN_WINDOW)
     run_end = m.start() if m else min(len(data), end + _RUN_WINDOW)
     return run_start, run_end
 
 
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_MAX_WORD = 256
+
+
+def _word_start(data: bytes, start: int, lo: int) -> int:
+    """Start of the identifier-like word holding position ``start`` (``db.admin_password``)."""
+    floor = max(lo, start - _MAX_WORD)
+    pos = start
+    while pos > floor and data[pos - 1] in _WORD_BYTES:
+        pos -= 1
+    return pos
+
+
 def _regions(
-    data: bytes, lower: bytes, path: str | None, binary: bool
+    data: bytes, hits: list[Hit], path: str | None, binary: bool
 ) -> dict[tuple[int, int], int]:
     """(rule index, region start) -> region end, for every rule a keyword triggered."""
     regions: dict[tuple[int, int], int] = {}
     path_ok: dict[int, bool] = {}
     run_cache: dict[int, tuple[int, int]] = {}
-    for kw_index, start, end in _AUTOMATON.find_matches_as_indexes(lower, overlapping=True):
+    seen: set[int] = set()
+    for kw_index, start, end in hits:
+        if not binary and _WHOLE_CONTENT_ONLY[kw_index]:
+            # Common ("://" in every URL): skip repeats before any other work.
+            if kw_index in seen:
+                continue
+            seen.add(kw_index)
         if binary:
             bounds = run_cache.get(start)
             if bounds is None:
@@ -227,7 +260,10 @@ def _regions(
                 line_start = max(lo, data.rfind(b"\n", lo, start) + 1)
                 nl = data.find(b"\n", end, hi)
                 line_end = hi if nl < 0 else nl
-            regions.setdefault((rule_index, line_start), line_end)
+            if compiled.rule.anchor == "word":
+                regions.setdefault((rule_index, _word_start(data, start, line_start)), line_end)
+            else:
+                regions.setdefault((rule_index, line_start), line_end)
     return regions
 
 
@@ -255,7 +291,12 @@ def _candidates(data: bytes, regions: dict[tuple[int, int], int]) -> Iterator[_C
                 ok = requires_ok[rule_index] = compiled.requires.search(data) is not None
             if not ok:
                 continue
-        for m in compiled.regex.finditer(data, lo, hi):
+        if compiled.rule.anchor == "none":
+            found: Iterable[re.Match[bytes]] = compiled.regex.finditer(data, lo, hi)
+        else:
+            one = compiled.regex.match(data, lo, hi)
+            found = (one,) if one is not None else ()
+        for m in found:
             groups = {
                 name: value.decode("utf-8", "surrogateescape")
                 for name, value in m.groupdict().items()
@@ -326,7 +367,7 @@ def scan_bytes(
         notes[NOTE_BINARY] = 1
     if is_archive(data[:16], path):
         notes[NOTE_ARCHIVE] = 1
-    regions = _regions(data, data.lower(), path, binary)
+    regions = _regions(data, KEYWORD_INDEX.hits(data), path, binary)
     if not regions:
         return ScanOutcome((), notes, len(data))
     kept = _resolve_overlaps(list(_candidates(data, regions)))

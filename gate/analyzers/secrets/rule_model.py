@@ -37,6 +37,10 @@ class SecretRule:
     rules, anywhere in the file)."""
     multiline: bool = False
     """False: the regex runs on each line holding a keyword. True: on the whole content."""
+    anchor: str = "none"
+    """Where the regex starts: ``none`` (searched in the region), ``word`` (matched at the
+    start of the word holding a keyword: cheap for key = value rules), ``line`` (matched at
+    the start of a line holding a keyword)."""
     entropy: float = 0.0
     """Minimum Shannon entropy (bits per character) of the value; 0 disables the check."""
     paths: str | None = None

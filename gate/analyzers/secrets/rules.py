@@ -663,7 +663,9 @@ FILE_FORMAT_RULES: tuple[SecretRule, ...] = (
         regex=r"(?m)^[ \t]+(?:token|password):[ \t]*[\"']?(?P<secret>[^\s\"']{8,})",
         keywords=("token:", "password:"),
         multiline=True,
-        requires=r"(?m)^kind:[ \t]*[\"']?Config\b",
+        # Starts with a literal so the search is a fast scan; ``kind: Config`` is the
+        # kubeconfig document's own kind (a ``v1`` Config object).
+        requires=r"kind:[ \t]*[\"']?Config\b",
         validator=_value(filters.env_value_ok),
         remediation=_REMEDIATE,
     ),
@@ -768,6 +770,7 @@ URL_AND_GENERIC_RULES: tuple[SecretRule, ...] = (
             r"(?:=|:=|=>|:|\|\|=)\s*(?P<q>[\"'`])(?P<secret>[^\s\"'`]{8,200})(?P=q)"
         ),
         keywords=_GENERIC_KEYWORDS,
+        anchor="word",
         generic=True,
         validator=_generic_ok,
         description=(
@@ -784,11 +787,12 @@ URL_AND_GENERIC_RULES: tuple[SecretRule, ...] = (
         # ``- KEY=value`` opening a line and running to its end (INI, YAML, .properties,
         # shell). Unquoted right-hand sides in the middle of a line are code, not data.
         regex=(
-            r"(?im)^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+|ENV[ \t]+|ARG[ \t]+)?[\"']?"
-            r"(?P<key>" + _GENERIC_KEY + r")[\"']?[ \t]*(?:=|:|[ \t])[ \t]*"
+            r"(?i)[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+|ENV[ \t]+|ARG[ \t]+)?[\"']?"
+            r"(?P<key>" + _GENERIC_KEY + r")[\"']?[ \t]*[=:][ \t]*"
             r"(?P<secret>[^\s\"'`#;]{8,200})[ \t]*(?:[#;].*)?\r?$"
         ),
         keywords=_GENERIC_KEYWORDS,
+        anchor="line",
         generic=True,
         validator=_generic_config_ok,
         description=(
