@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +199,9 @@ def test_severities_grade_live_above_test_keys() -> None:
     assert RULES_BY_ID["secret/stripe-test-secret-key"].severity.rank < Severity.HIGH.rank
     assert RULES_BY_ID["secret/generic-secret"].severity is Severity.MEDIUM
     assert RULES_BY_ID["secret/private-key"].severity is Severity.CRITICAL
+
+
+def test_docs_list_every_rule() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "secrets.md").read_text()
+    missing = [r.id for r in RULES if f"`{r.id}`" not in docs]
+    assert missing == []
