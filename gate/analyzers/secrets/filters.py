@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import re
+import urllib.parse
 from collections import Counter
 
 from gate.analyzers.secrets.known_public_keys import is_known_public_key
@@ -51,9 +52,12 @@ _GENERIC_REJECT_RX = re.compile(
     | ^(?i:https?|file)://            # a URL (the url-credentials rule covers user:pass@)
     | ^[a-z]+(?:[-_.][a-z0-9]+)+$    # kebab/snake words: some-setting-name, scram-sha-256
     | (?i:getenv|environ|process\.env|ENV\[|os\.|secrets\.|vault:|ssm:|arn:aws)
-    | ^[%@&(\[{<:*!|^~]                # format specifiers, casts, literals, references
+    | ^[@&(\[{<:*]                    # decorators, casts, literals, references, globs
     | ::                              # C++/Rust/PHP scope paths
     | ^[\w-]+(?:\|[\w-]+)+$           # an enumeration of choices: true|false
+    | ^[\w.-]+(?:,[\w.=-]*)+$          # a list or struct tag: bytes,2,opt,name=token
+    | ^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+;?$  # a dotted path: self.token, a.b.c
+    | %[-+ #0-9.]*[sdrifxX]           # printf-style formatting: InvalidToken:%s
     | ^[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{1,5}$  # a file or host name (name.ext, a.b.c)
     | [\\]x[0-9a-f]{2}                # escaped bytes in code
     """
@@ -96,15 +100,47 @@ DOCUMENTED_EXAMPLE_VALUES = frozenset(
         "8xLOxBtZp8", "gX1fBat3bV", "s6BhdRkqt3", "hh5s93j4hdidpola", "hdk48Djdsa",
         "nnch734d00sl2jdk", "pfkkdhi9sl3r4s00", "dh893hdasih9", "kd94hf93k423kf44",
         "ad180jjd733klru7", "wIjqoS", "hdhd0244k9j7ao03", "9djdj82h48djs9d2",
+        # requests-oauthlib docstrings (Debian python3-requests-oauthlib).
+        "lsdajfh923874", "2kjshdfp92i34asdasd", "kjerht2309uf", "sdf0o9823sjdfsdf",
     }
 )  # fmt: skip
 
 
-def generic_value_ok(value: str, *, min_entropy: float = 3.0) -> bool:
-    """Generic ``secret = value`` rule: keep values that look random, drop code and words."""
-    if len(value) < 8 or is_code_or_word(value) or is_placeholder(value):
+# A generic value spelling one of these is a sample (``Password01``, ``test-token-123``).
+_SAMPLE_WORDS = re.compile(
+    r"(?i)passw(?:or|0r)d|p4ssw|secret|token|example|sample|dummy|test|fake|mock|invalid|"
+    r"changeit|username|foobar|lorem"
+)
+
+
+_CAMEL_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def looks_like_identifier(value: str) -> bool:
+    """A name made of words (``V1LocalObjectReference``, ``_convert_oauth2_credentials``):
+    most of its letters form word-like parts of 3+ letters, as names do and random tokens
+    (``lucWJjEhlxZW01cXI3``) do not."""
+    letters = sum(c.isalpha() for c in value)
+    if letters < 6:
         return False
-    if value in DOCUMENTED_EXAMPLE_VALUES:
+    parts = _CAMEL_PART.findall(value)
+    words = [p for p in parts if p.isalpha() and len(p) >= 3 and p[1:].islower()]
+    in_words = sum(len(w) for w in words)
+    return sum(len(w) >= 4 for w in words) >= 2 and in_words / letters >= 0.75
+
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def generic_value_ok(value: str, *, min_entropy: float = 3.0, min_length: int = 8) -> bool:
+    """Generic ``secret = value`` rule: keep values that look random, drop code and words."""
+    if len(value) < min_length or is_placeholder(value):
+        return False
+    if is_code_or_word(value) and not _random_letters(value):
+        return False
+    if value in DOCUMENTED_EXAMPLE_VALUES or _SAMPLE_WORDS.search(value):
+        return False
+    if _encoded_prose(value) or looks_like_identifier(value):
         return False
     # A credential mixes digits or cases; ``geheim$parole``-like phrases are documentation.
     has_digit = any(c.isdigit() for c in value)
@@ -113,8 +149,24 @@ def generic_value_ok(value: str, *, min_entropy: float = 3.0) -> bool:
         return False
     if char_classes(value) < 2:
         return False
-    # Random credentials of >= 8 chars have > 3 bits/char; words and repeated patterns do not.
-    return shannon_entropy(value) >= min_entropy
+    # Random credentials have > 3 bits/char; words and repeated patterns do not. A string of
+    # n characters has at most log2(n) bits/char, so short values get a scaled threshold.
+    # Hex has 16 symbols (at most 4 bits/char): its random strings sit half a bit lower.
+    if _HEX.fullmatch(value):
+        min_entropy -= 0.5
+    return shannon_entropy(value) >= min(min_entropy, 0.8 * math.log2(len(value)))
+
+
+def _encoded_prose(value: str) -> bool:
+    """Base64 of words (``bm90IG15IHJlYWwgcGFzc3dvcmQ=`` is "not my real password")."""
+    if len(value) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    printable = decoded.isprintable()
+    return printable and (" " in decoded or _SAMPLE_WORDS.search(decoded) is not None)
 
 
 _CODE_CHARS = re.compile(r"[()\[\]{}+<>,&|\\]|=[A-Za-z]|\w\.\w+\.\w")
@@ -157,8 +209,12 @@ def placeholder_host(host: str) -> bool:
 
 
 def url_password_ok(value: str) -> bool:
-    """Password part of ``scheme://user:password@host``."""
-    if value.lower() in _URL_PLACEHOLDER_PASSWORDS or value.startswith(("$", "%", "{", "[")):
+    """Password part of ``scheme://user:password@host`` (or of a decoded ``user:password``)."""
+    if value.startswith(("$", "%", "{", "[")):
+        return False
+    # RFC 3986 percent-encoding: judge the decoded text (``pass%20pass`` is two words).
+    words = re.split(r"[^a-z0-9@]+", urllib.parse.unquote(value).lower())
+    if all(w in _URL_PLACEHOLDER_PASSWORDS or not w for w in words):
         return False
     # ``user:port@`` look-alikes are numbers; ``***`` masks are handled by is_placeholder.
     # Documentation writes words (``user:hello@``); a password mixes character classes.
@@ -174,7 +230,8 @@ _URL_PLACEHOLDER_PASSWORDS = frozenset(
         "mypassword", "mypass", "yourpassword", "yourpass", "secretpassword", "apikey",
         "api_key", "key", "none", "null", "empty", "hunter2", "letmein", "s3cret", "secret123",
         "password123", "pass123", "admin", "root", "changeit", "default", "dummy", "example",
-        "sample",
+        "sample", "p4ssw0rd", "passw0rd", "p@ssw0rd", "p@ssword", "pa55word", "pa55w0rd",
+        "secretpass", "topsecret", "mysecret", "swordfish", "qwerty", "abc123", "bar123",
     }
 )  # fmt: skip
 
@@ -214,7 +271,10 @@ def docker_auth_ok(value: str) -> bool:
     except (ValueError, binascii.Error):
         return False
     user, sep, password = decoded.partition(b":")
-    return bool(sep and user and password) and not is_placeholder(password.decode("latin-1"))
+    if not (sep and user and password):
+        return False
+    text = password.decode("latin-1")
+    return not is_placeholder(text) and url_password_ok(text)
 
 
 def base64_private_key_ok(value: str) -> bool:

@@ -232,6 +232,8 @@ PROVIDER_RULES: tuple[SecretRule, ...] = (
         regex=r"(?i)[?&;]sig=(?P<secret>[A-Za-z0-9%+/]{40,}(?:%3D|=){0,2})",
         keywords=("sig=",),
         entropy=3.5,
+        # The example SAS signature of the AWS DataSync API documentation (botocore data).
+        allow_values=frozenset({"aBBKDWQvyuVcTPH9EBp%2FXTI9E%2F%2Fmq171%2BZU178wcwqU%3D"}),
         requires=r"(?i)[?&;]sv=\d{4}-\d{2}-\d{2}",
         remediation=_REMEDIATE,
         help_uri="https://learn.microsoft.com/azure/storage/common/storage-sas-overview",
@@ -683,6 +685,29 @@ FILE_FORMAT_RULES: tuple[SecretRule, ...] = (
         remediation=_REMEDIATE,
     ),
     SecretRule(
+        id="secret/connection-string-password",
+        title="Password in a database connection string",
+        severity=HIGH,
+        # ADO.NET / ODBC / OLE DB: ``Server=db;User Id=sa;Password=...;``.
+        regex=(
+            r"(?i)(?:server|data source|host|hostname|user id|uid|database|initial catalog)"
+            r"\s*=[^;\"'<>\n]*;[^\"'<>\n]*?(?<![\w])(?:password|pwd)\s*=\s*"
+            r"(?P<secret>[^;\"'<>\s]{4,128})(?=[;\"'<>\s]|$)"
+        ),
+        keywords=("password=", "pwd=", "password =", "pwd ="),
+        validator=_value(filters.env_value_ok),
+        remediation=_REMEDIATE,
+    ),
+    SecretRule(
+        id="secret/jdbc-url-password",
+        title="Password in a JDBC URL",
+        severity=HIGH,
+        regex=r"(?i)jdbc:[a-z0-9]+:[^\s\"'<>]*?[?&;]password=(?P<secret>[^&;\s\"'<>]{4,128})",
+        keywords=("jdbc:",),
+        validator=_value(filters.env_value_ok),
+        remediation=_REMEDIATE,
+    ),
+    SecretRule(
         id="secret/basic-auth-header",
         title="HTTP Basic authorization header",
         severity=HIGH,
@@ -713,7 +738,8 @@ _GENERIC_KEY_REJECT = re.compile(
     r"(?i)(?:_|-|\.|^)(?:file|path|dir|url|uri|endpoint|env|name|names|len|length|size|type|"
     r"field|prompt|header|min|max|id|ids|format|regex|pattern|policy|count|expir\w*|timeout|"
     r"ttl|hash|salt|algorithm|algo|mode|char|chars|label|help|description|hint|example|"
-    r"placeholder|command|cmd|store|provider|class|module|key_id|endpoint)$|"
+    r"placeholder|command|cmd|store|provider|class|module|key_id|endpoint|namespace|ns|"
+    r"prefix|suffix|scope|realm|issuer|audience|version|param|arg|var|key_name)$|"
     r"^(?:public|pub|no|is|has|use|show|enable|disable|require|reset|forgot|new|old)[_-]|"
     r"public[_-]?key|tokenizer|tokenize|csrf|xsrf|token_?type|hashed|digest|checksum"
 )
@@ -734,8 +760,10 @@ def _generic_ok(groups: Mapping[str, str]) -> bool:
     key = groups.get("key", "")
     if _GENERIC_KEY_REJECT.search(key):
         return False
-    min_entropy = 3.0 if _PASSWORD_KEY.search(key) else 3.5
-    return filters.generic_value_ok(groups["secret"], min_entropy=min_entropy)
+    if _PASSWORD_KEY.search(key):
+        return filters.generic_value_ok(groups["secret"], min_entropy=3.0, min_length=8)
+    # Machine-made tokens and keys are long; short values under these names are samples.
+    return filters.generic_value_ok(groups["secret"], min_entropy=3.5, min_length=16)
 
 
 def _generic_config_ok(groups: Mapping[str, str]) -> bool:
@@ -789,7 +817,7 @@ URL_AND_GENERIC_RULES: tuple[SecretRule, ...] = (
         regex=(
             r"(?i)[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+|ENV[ \t]+|ARG[ \t]+)?[\"']?"
             r"(?P<key>" + _GENERIC_KEY + r")[\"']?[ \t]*[=:][ \t]*"
-            r"(?P<secret>[^\s\"'`#;]{8,200})[ \t]*(?:[#;].*)?\r?$"
+            r"(?P<secret>[^\s\"'`]{7,199}[^\s\"'`;,])(?:[ \t]+[#;].*)?[ \t]*[;,]?\r?$"
         ),
         keywords=_GENERIC_KEYWORDS,
         anchor="line",

@@ -359,6 +359,20 @@ def samples() -> list[Sample]:
             truncate_misses=False,
         ),
         Sample(
+            "secret/connection-string-password",
+            '<add connectionString="Server=db.internal;Database=app;User Id=sa;Password=',
+            rand(14, ALNUM + "!", 16),
+            ';" />',
+            truncate_misses=False,
+        ),
+        Sample(
+            "secret/jdbc-url-password",
+            "url=jdbc:mysql://db.internal:3306/app?user=app&password=",
+            rand(14, ALNUM, 17),
+            "&useSSL=true",
+            truncate_misses=False,
+        ),
+        Sample(
             "secret/basic-auth-header",
             "curl -H 'Authorization: Basic ",
             b64("admin:" + rand(14, ALNUM, 11)),
