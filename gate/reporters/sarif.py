@@ -1,0 +1,467 @@
+"""SARIF 2.1.0 report (OASIS SARIF 2.1.0 errata 01), shaped for GitHub code scanning.
+
+Built with the ``sarif-om`` object model, then serialised by :func:`sarif_json`, which maps
+each attrs field to its SARIF property name (the ``schema_property_name`` metadata) and leaves
+out unset values. One run; one result per evaluated finding; every rule the checks ran in
+``tool.driver.rules``. Results are located:
+
+* build context, Dockerfile and policy findings at their repository-relative path under
+  ``%SRCROOT%`` with a line region;
+* image findings attributed to a Dockerfile line at that line, the in-image path kept in a
+  logical location and in ``properties``;
+* other image files at their in-image path (no leading ``/``) under ``IMAGE`` (the image's
+  root filesystem), image config/history/manifest facts under ``IMAGE_METADATA``
+  (``config/Env``, ``history/3``, ``manifest``): GitHub shows a result only with a location.
+
+Findings excepted by the policy are results with a ``suppressions`` entry (kind ``external``:
+the justification lives in the policy file, not in the scanned source). Messages and evidence
+are the analyzers' masked forms; nothing here sees a raw secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+import attr
+import sarif_om as om  # type: ignore[import-untyped]
+
+from gate.models import (
+    EvaluatedFinding,
+    FindingStatus,
+    LayerRef,
+    Location,
+    LocationKind,
+    Report,
+    Rule,
+    RuleID,
+    Severity,
+    Verdict,
+)
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+INFORMATION_URI = "https://github.com/gate-security/gate"
+FINGERPRINT_KEY = "gateFingerprint/v1"
+SRCROOT = "%SRCROOT%"
+IMAGE_ROOT = "IMAGE"
+IMAGE_METADATA = "IMAGE_METADATA"
+
+_LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_TRANSPORTS = ("oci:", "oci-archive:", "docker-archive:", "dir:")
+
+
+class SarifReporter:
+    """``--sarif FILE``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers."""
+
+    name = "sarif"
+    default_filename = "gate.sarif"
+
+    def __init__(self, *, indent: int | None = 2) -> None:
+        self.indent = indent
+
+    def render(self, report: Report) -> str:
+        doc = sarif_json(sarif_log(report))
+        # Conventional order: "$schema" and "version" before the (long) runs.
+        ordered = {key: doc[key] for key in ("$schema", "version", "runs") if key in doc}
+        return json.dumps(ordered, indent=self.indent, ensure_ascii=False) + "\n"
+
+
+def level(severity: Severity) -> str:
+    """SARIF ``level`` (§3.27.10) of a severity."""
+    return _LEVELS[severity]
+
+
+def sarif_log(report: Report) -> om.SarifLog:
+    rules, index = _rules(report)
+    results = [_result(e, index, report) for e in report.decision.findings]
+    run = om.Run(
+        tool=om.Tool(
+            driver=om.ToolComponent(
+                name="gate",
+                version=report.tool_version,
+                semantic_version=report.tool_version,
+                information_uri=INFORMATION_URI,
+                rules=rules,
+            )
+        ),
+        automation_details=om.RunAutomationDetails(id=automation_id(report)),
+        original_uri_base_ids=_base_ids(report),
+        invocations=[_invocation(report)],
+        results=results,
+        properties=_run_properties(report),
+    )
+    return om.SarifLog(version=SARIF_VERSION, schema_uri=SARIF_SCHEMA_URI, runs=[run])
+
+
+def sarif_json(value: Any) -> Any:
+    """A sarif-om object tree as JSON-ready data with SARIF's camelCase property names.
+
+    Unset values (None, attrs factory defaults, the ``-1`` "no index" sentinels) are left out.
+    """
+    if attr.has(type(value)):
+        out: dict[str, Any] = {}
+        for field in attr.fields(type(value)):
+            item = getattr(value, field.name)
+            if item is None or _is_unset_default(field, item):
+                continue
+            name = field.metadata["schema_property_name"]
+            if isinstance(value, om.Suppression) and name == "state":
+                # sarif-om follows a pre-release draft; SARIF 2.1.0 §3.35 names it "status".
+                name = "status"
+            out[name] = sarif_json(item)
+        return out
+    if isinstance(value, Mapping):
+        return {str(k): sarif_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sarif_json(v) for v in value]
+    return value
+
+
+def _is_unset_default(field: Any, item: Any) -> bool:
+    default = field.default
+    if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+        return bool(item == default.factory())
+    numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+    return numeric and default == -1 and item == default
+
+
+# -- identity of the run ------------------------------------------------------------------
+
+
+def automation_id(report: Report) -> str:
+    """``gate/<target>/`` (§3.17.4 ``id``: category then an empty instance id).
+
+    GitHub uses the category to tell analyses apart; it must stay the same between runs on the
+    same image, so tags and digests are left out of a registry reference.
+    """
+    if report.image is not None:
+        target = _stable_reference(report.image.reference)
+    elif report.context_path is not None:
+        target = f"context:{report.context_path}"
+    else:
+        target = "unknown"
+    return f"gate/{target}/"
+
+
+def _stable_reference(reference: str) -> str:
+    ref = reference.split("@", 1)[0]
+    if ref.startswith(_TRANSPORTS):
+        return ref
+    name, sep, tag = ref.rpartition(":")
+    if sep and "/" not in tag:
+        return name
+    return ref
+
+
+def _base_ids(report: Report) -> dict[str, om.ArtifactLocation]:
+    image = report.image.reference if report.image else "the image"
+    return {
+        SRCROOT: om.ArtifactLocation(
+            description=om.Message(text="The repository root (build context and Dockerfile paths).")
+        ),
+        IMAGE_ROOT: om.ArtifactLocation(
+            description=om.Message(text=f"The root filesystem of {image}, all layers.")
+        ),
+        IMAGE_METADATA: om.ArtifactLocation(
+            description=om.Message(
+                text=f"The manifest, config (config/<field>) and history (history/<n>) of {image}."
+            )
+        ),
+    }
+
+
+def _run_properties(report: Report) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "policy": report.policy_path,
+        "mode": report.decision.mode,
+        "verdict": report.decision.verdict.value,
+        "checksRun": [c.value for c in report.decision.checks_run],
+    }
+    if report.image is not None:
+        props["image"] = {
+            "reference": report.image.reference,
+            "manifestDigest": report.image.manifest_digest,
+            "configDigest": report.image.config_digest,
+            "platform": report.image.platform,
+        }
+    if report.context_path is not None:
+        props["context"] = report.context_path
+    return props
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def _rules(report: Report) -> tuple[list[om.ReportingDescriptor], dict[str, int]]:
+    known: dict[str, Rule] = {}
+    for result in report.checks:
+        for rule in result.rules:
+            known.setdefault(rule.id, rule)
+    for evaluated in report.decision.findings:
+        finding = evaluated.finding
+        if finding.rule_id not in known:
+            # A finding of a rule its check did not list: still needs a descriptor (§3.27.6).
+            known[finding.rule_id] = Rule(
+                id=RuleID(finding.rule_id),
+                check=finding.check,
+                title=finding.rule_id,
+                severity=finding.severity,
+            )
+    descriptors = [_descriptor(rule) for rule in known.values()]
+    return descriptors, {rule_id: i for i, rule_id in enumerate(known)}
+
+
+def _descriptor(rule: Rule) -> om.ReportingDescriptor:
+    description = rule.description or rule.title
+    help_text = rule.remediation or description
+    tags = list(dict.fromkeys(["security", rule.check.value, *rule.tags]))
+    return om.ReportingDescriptor(
+        id=rule.id,
+        name=_pascal(rule.id),
+        short_description=om.MultiformatMessageString(text=rule.title),
+        full_description=om.MultiformatMessageString(text=description),
+        help=om.MultiformatMessageString(text=help_text, markdown=_help_markdown(rule)),
+        help_uri=rule.help_uri,
+        default_configuration=om.ReportingConfiguration(level=level(rule.severity)),
+        properties={
+            "security-severity": rule.severity.security_severity,
+            "tags": tags,
+            "severity": rule.severity.value,
+            "check": rule.check.value,
+        },
+    )
+
+
+def _pascal(rule_id: str) -> str:
+    """§3.49.7: ``name`` is a non-localizable identifier, e.g. ``SecretAwsAccessKeyId``."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", rule_id))
+
+
+def _help_markdown(rule: Rule) -> str:
+    parts = [f"**{rule.title}**"]
+    if rule.description:
+        parts.append(rule.description)
+    if rule.remediation:
+        parts.append(f"**Remediation.** {rule.remediation}")
+    if rule.help_uri:
+        parts.append(f"[More information]({rule.help_uri})")
+    return "\n\n".join(parts)
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+def _result(evaluated: EvaluatedFinding, index: Mapping[str, int], report: Report) -> om.Result:
+    finding = evaluated.finding
+    suppressions = None
+    if evaluated.status is FindingStatus.SUPPRESSED and evaluated.exception is not None:
+        exception = evaluated.exception
+        suppressions = [
+            om.Suppression(
+                kind="external",
+                state="accepted",
+                justification=exception.reason,
+                properties={
+                    "policyException": f"ignore[{exception.index}]",
+                    "expires": exception.expires,
+                },
+            )
+        ]
+    return om.Result(
+        rule_id=finding.rule_id,
+        rule_index=index[finding.rule_id],
+        level=level(finding.severity),
+        kind="fail",
+        message=om.Message(text=finding.message),
+        locations=[_location(finding.location)],
+        partial_fingerprints={FINGERPRINT_KEY: finding.fingerprint},
+        suppressions=suppressions,
+        baseline_state=evaluated.baseline,
+        properties=_result_properties(evaluated, _layer_count(report)),
+    )
+
+
+def _layer_count(report: Report) -> int | None:
+    return len(report.image.layers) if report.image else None
+
+
+def _result_properties(evaluated: EvaluatedFinding, layers: int | None) -> dict[str, Any]:
+    finding = evaluated.finding
+    location = finding.location
+    props: dict[str, Any] = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in finding.properties.items()
+    }
+    props.update(
+        check=finding.check.value,
+        severity=finding.severity.value,
+        status=evaluated.status.value,
+        statusReason=evaluated.reason,
+        locationKind=location.kind.value,
+    )
+    if finding.evidence is not None:
+        props["evidence"] = finding.evidence
+    if location.kind is not LocationKind.CONTEXT and location.kind is not LocationKind.DOCKERFILE:
+        props["imagePath"] = location.path
+    if location.layer is not None:
+        _layer_properties(props, "", location.layer)
+    if location.removed_in is not None:
+        _layer_properties(props, "removed_in_", location.removed_in)
+    if layers is not None and location.layer is not None:
+        props["layer_count"] = layers
+    if finding.package is not None:
+        props["package"] = {
+            "name": finding.package.name,
+            "version": finding.package.version,
+            "ecosystem": finding.package.ecosystem,
+            **({"purl": finding.package.purl} if finding.package.purl else {}),
+        }
+    if finding.vulnerability_id:
+        props["vulnerabilityId"] = finding.vulnerability_id
+    if finding.aliases:
+        props["aliases"] = list(finding.aliases)
+    if finding.cvss_score is not None:
+        props["cvssScore"] = finding.cvss_score
+    if finding.fixed_versions:
+        props["fixedVersions"] = list(finding.fixed_versions)
+    return props
+
+
+def _layer_properties(props: dict[str, Any], prefix: str, layer: LayerRef) -> None:
+    props[f"{prefix}layer_index"] = layer.index
+    props[f"{prefix}layer_digest"] = layer.digest
+    if not prefix:
+        props["created_by"] = layer.created_by
+
+
+def _location(location: Location) -> om.Location:
+    if location.kind in (LocationKind.CONTEXT, LocationKind.DOCKERFILE, LocationKind.POLICY):
+        return om.Location(physical_location=_physical(location.path, SRCROOT, location))
+    if location.attributed_to is not None:
+        # The Dockerfile line that made the layer is where a developer can act (the fix goes
+        # there); the in-image path stays visible as a logical location.
+        attributed = location.attributed_to
+        return om.Location(
+            physical_location=_physical(attributed.path, SRCROOT, attributed),
+            logical_locations=[_logical(location)],
+        )
+    if location.kind is LocationKind.IMAGE_FILE:
+        return om.Location(
+            physical_location=_physical(location.path.lstrip("/"), IMAGE_ROOT, location),
+            logical_locations=[_logical(location)],
+        )
+    return om.Location(
+        physical_location=_physical(_metadata_uri(location), IMAGE_METADATA, None),
+        logical_locations=[_logical(location)],
+    )
+
+
+def _physical(path: str, base: str, lines: Location | None) -> om.PhysicalLocation:
+    region = None
+    if lines is not None and lines.start_line is not None and lines.start_line >= 1:
+        end = lines.end_line if lines.end_line and lines.end_line >= lines.start_line else None
+        region = om.Region(start_line=lines.start_line, end_line=end)
+    if path.startswith("/"):
+        uri, base_id = "file://" + quote(path), None
+    else:
+        uri, base_id = _uri(path), base
+    return om.PhysicalLocation(
+        artifact_location=om.ArtifactLocation(uri=uri, uri_base_id=base_id), region=region
+    )
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference (RFC 3986 §4.2) for a POSIX path: segments percent-encoded."""
+    clean = str(PurePosixPath(path)) if path else "."
+    return quote(clean, safe="/")
+
+
+def _metadata_uri(location: Location) -> str:
+    if location.kind is LocationKind.IMAGE_CONFIG:
+        return "config/" + _uri(location.path)
+    if location.kind is LocationKind.IMAGE_HISTORY:
+        match = re.fullmatch(r"history\[(\d+)\]", location.path)
+        return f"history/{match.group(1)}" if match else "history/" + _uri(location.path)
+    return "manifest"
+
+
+def _logical(location: Location) -> om.LogicalLocation:
+    kinds = {
+        LocationKind.IMAGE_FILE: "resource",
+        LocationKind.IMAGE_CONFIG: "property",
+        LocationKind.IMAGE_HISTORY: "element",
+        LocationKind.IMAGE: "object",
+    }
+    name = PurePosixPath(location.path).name or location.path
+    return om.LogicalLocation(
+        name=name,
+        fully_qualified_name=location.path,
+        kind=kinds.get(location.kind, "resource"),
+    )
+
+
+# -- invocation ------------------------------------------------------------------------------
+
+
+def _invocation(report: Report) -> om.Invocation:
+    decision = report.decision
+    notes: list[om.Notification] = []
+    for result in report.checks:
+        for note in result.notes:
+            notes.append(
+                om.Notification(
+                    level="note",
+                    message=om.Message(text=f"{result.check.value}: {note.detail} ({note.count})"),
+                    descriptor=om.ReportingDescriptorReference(id=note.kind),
+                    properties={"check": result.check.value, "count": note.count},
+                )
+            )
+    configuration = [
+        om.Notification(
+            level="warning",
+            message=om.Message(
+                text=f"policy exception ignore[{x.index}] expired on {x.expires} and no longer "
+                f"applies: {x.reason}"
+            ),
+            descriptor=om.ReportingDescriptorReference(id="expired-exception"),
+        )
+        for x in decision.expired_exceptions
+    ] + [
+        om.Notification(
+            level="note",
+            message=om.Message(
+                text=f"policy exception ignore[{x.index}] matched no finding: {x.reason}"
+            ),
+            descriptor=om.ReportingDescriptorReference(id="unused-exception"),
+        )
+        for x in decision.unused_exceptions
+    ]
+    return om.Invocation(
+        execution_successful=decision.verdict is not Verdict.ERROR,
+        exit_code=decision.verdict.exit_code,
+        tool_execution_notifications=notes or None,
+        tool_configuration_notifications=configuration or None,
+        properties={
+            "verdict": decision.verdict.value,
+            "violations": _violations(decision.violations),
+        },
+    )
+
+
+def _violations(violations: Iterable[Any]) -> Sequence[str]:
+    return [v.message for v in violations]
+
+
+__all__ = ["FINGERPRINT_KEY", "SarifReporter", "automation_id", "level", "sarif_json", "sarif_log"]
