@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from gate.errors import PolicyError
@@ -227,7 +226,7 @@ def _build(doc: Mapping[str, Any], display: str, sources: tuple[str, ...]) -> Po
         version=int(doc.get("version", 1)),
         mode=cast(Mode, doc.get("mode", "enforce")),
         gate_on=cast(GateOn, doc.get("gate_on", "all")),
-        checks=MappingProxyType(checks),
+        checks=checks,
         secrets=_secrets(doc.get("secrets", {})),
         vulnerabilities=_vulnerabilities(doc.get("vulnerabilities", {})),
         config=_config(doc.get("config", {})),
@@ -282,7 +281,7 @@ def _config(table: Mapping[str, Any]) -> ConfigPolicy:
         allowed_registries=tuple(table.get("allowed_registries", d.allowed_registries)),
         max_image_age_days=table.get("max_image_age_days", d.max_image_age_days),
         required_labels=tuple(table.get("required_labels", d.required_labels)),
-        rules=MappingProxyType(rules),
+        rules=rules,
     )
 
 
@@ -312,7 +311,7 @@ def _signature(table: Mapping[str, Any]) -> SignaturePolicy:
         attestations=tuple(
             AttestationSpec(
                 predicate_type=a["predicate_type"],
-                conditions=MappingProxyType(dict(a.get("conditions", {}))),
+                conditions=dict(a.get("conditions", {})),
             )
             for a in table.get("attestations", [])
         ),

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Literal
 
 from gate.models import Check, ExceptionRef, Severity
@@ -113,7 +112,7 @@ class ConfigPolicy:
         "org.opencontainers.image.revision",
     )
     """Labels the image config must carry."""
-    rules: Mapping[str, RuleOverride] = field(default_factory=lambda: MappingProxyType({}))
+    rules: Mapping[str, RuleOverride] = field(default_factory=dict)
     """Per-rule overrides keyed by rule id."""
 
 
@@ -145,9 +144,7 @@ class AttestationSpec:
 
     predicate_type: str
     """in-toto predicate type URI, e.g. ``https://slsa.dev/provenance/v1``."""
-    conditions: Mapping[str, str | int | float | bool] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    conditions: Mapping[str, str | int | float | bool] = field(default_factory=dict)
     """Dotted predicate field -> required value."""
 
 
@@ -204,9 +201,12 @@ class IgnoreRule:
         )
 
 
-_DEFAULT_CHECKS: Mapping[Check, bool] = MappingProxyType(
-    {Check.SECRETS: True, Check.CONFIG: True, Check.VULNERABILITIES: True, Check.SIGNATURE: False}
-)
+_DEFAULT_CHECKS: Mapping[Check, bool] = {
+    Check.SECRETS: True,
+    Check.CONFIG: True,
+    Check.VULNERABILITIES: True,
+    Check.SIGNATURE: False,
+}
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ class Policy:
     """``enforce`` fails on violations; ``warn`` reports them and passes."""
     gate_on: GateOn = "all"
     """``new``: with a baseline, only findings absent from it count against thresholds."""
-    checks: Mapping[Check, bool] = field(default_factory=lambda: _DEFAULT_CHECKS)
+    checks: Mapping[Check, bool] = field(default_factory=lambda: dict(_DEFAULT_CHECKS))
     """Which checks run when the command line does not say."""
     secrets: SecretsPolicy = SecretsPolicy()
     """``[secrets]``."""

@@ -583,3 +583,10 @@ def test_private_annotations_cannot_be_forged(tmp_path: Path) -> None:
 
 def test_policy_schema_is_plain_json() -> None:
     json.dumps(policy_schema())
+
+
+def test_a_policy_crosses_process_boundaries(tmp_path: Path) -> None:
+    import pickle
+
+    policy = load_policy(write(tmp_path, FULL_LAYOUT))
+    assert pickle.loads(pickle.dumps(policy)) == policy
