@@ -75,12 +75,13 @@ def evaluate(
     floor = Severity(fail_on) if fail_on is not None else None
     active = [rule for rule in policy.ignore if not rule.is_expired(today)]
     expired = [rule for rule in policy.ignore if rule.is_expired(today)]
+    active_index, expired_index = _ExceptionIndex(active), _ExceptionIndex(expired)
     used: set[int] = set()
 
     kept: list[_Kept] = []
     for result in results:
         for finding in result.findings:
-            matches = [rule for rule in active if _exception_matches(rule, finding)]
+            matches = active_index.matching(finding)
             used.update(rule.index for rule in matches)
             if matches:
                 kept.append(_Kept(finding, matches[0], None))
@@ -88,8 +89,8 @@ def evaluate(
             effective = _apply_override(policy, finding)
             if effective is None or _filtered_out(policy, effective):
                 continue
-            lapsed = next((rule for rule in expired if _exception_matches(rule, effective)), None)
-            kept.append(_Kept(effective, None, lapsed))
+            lapsed = expired_index.matching(effective)
+            kept.append(_Kept(effective, None, lapsed[0] if lapsed else None))
 
     counted = [k for k in kept if k.exception is None and _counts(policy, k.finding, base)]
     tally = Counter((k.finding.check, k.finding.severity) for k in counted)
@@ -161,10 +162,33 @@ def _thresholds(policy: Policy, check: Check, floor: Severity | None) -> Thresho
     return limits
 
 
-def _exception_matches(rule: IgnoreRule, finding: Finding) -> bool:
-    """Every criterion the exception gives must hold (the loader ensures rule or fingerprint)."""
-    if rule.rule is not None and rule.rule.casefold() not in finding_ids(finding):
-        return False
+class _ExceptionIndex:
+    """Exceptions looked up by rule id and fingerprint, so matching a finding costs the few
+    exceptions that name it, not all of them (the loader ensures each names one or both)."""
+
+    def __init__(self, rules: Sequence[IgnoreRule]) -> None:
+        self.by_rule: dict[str, list[IgnoreRule]] = {}
+        self.by_fingerprint: dict[str, list[IgnoreRule]] = {}
+        for rule in rules:
+            if rule.rule is not None:
+                self.by_rule.setdefault(rule.rule.casefold(), []).append(rule)
+            elif rule.fingerprint is not None:
+                self.by_fingerprint.setdefault(rule.fingerprint, []).append(rule)
+
+    def matching(self, finding: Finding) -> list[IgnoreRule]:
+        """Every exception whose criteria all hold, in policy order."""
+        candidates = list(self.by_fingerprint.get(finding.fingerprint, ()))
+        if self.by_rule:
+            for finding_id in finding_ids(finding):
+                candidates.extend(self.by_rule.get(finding_id, ()))
+        if not candidates:
+            return []
+        found = {r.index: r for r in candidates if _criteria_hold(r, finding)}
+        return [found[i] for i in sorted(found)]
+
+
+def _criteria_hold(rule: IgnoreRule, finding: Finding) -> bool:
+    """Given a candidate found by rule id or fingerprint: do the other criteria hold too?"""
     if rule.fingerprint is not None and rule.fingerprint != finding.fingerprint:
         return False
     if rule.path is not None and not any_path_matches((rule.path,), finding.location):

@@ -20,6 +20,7 @@ are the analyzers' masked forms; nothing here sees a raw secret.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -111,16 +112,13 @@ def sarif_json(value: Any) -> Any:
 
     Unset values (None, attrs factory defaults, the ``-1`` "no index" sentinels) are left out.
     """
-    if attr.has(type(value)):
+    cls: type[object] = type(value)
+    if attr.has(cls):
         out: dict[str, Any] = {}
-        for field in attr.fields(type(value)):
-            item = getattr(value, field.name)
-            if item is None or _is_unset_default(field, item):
+        for attribute, name, unset in _fields(cls):
+            item = getattr(value, attribute)
+            if item is None or (unset is not _NO_DEFAULT and item == unset):
                 continue
-            name = field.metadata["schema_property_name"]
-            if isinstance(value, om.Suppression) and name == "state":
-                # sarif-om follows a pre-release draft; SARIF 2.1.0 §3.35 names it "status".
-                name = "status"
             out[name] = sarif_json(item)
         return out
     if isinstance(value, Mapping):
@@ -130,12 +128,26 @@ def sarif_json(value: Any) -> Any:
     return value
 
 
-def _is_unset_default(field: Any, item: Any) -> bool:
-    default = field.default
-    if isinstance(default, attr.Factory):  # type: ignore[arg-type]
-        return bool(item == default.factory())
-    numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
-    return numeric and default == -1 and item == default
+_NO_DEFAULT = object()
+
+
+@functools.cache
+def _fields(cls: type[object]) -> tuple[tuple[str, str, Any], ...]:
+    """(attribute, SARIF property name, value meaning "unset") for each field of a class."""
+    fields = []
+    for field in attr.fields(cls):  # type: ignore[arg-type]  # attr.has() checked by the caller
+        name = field.metadata["schema_property_name"]
+        if cls is om.Suppression and name == "state":
+            # sarif-om follows a pre-release draft; SARIF 2.1.0 §3.35 names it "status".
+            name = "status"
+        default = field.default
+        unset: Any = _NO_DEFAULT
+        if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+            unset = default.factory()
+        elif isinstance(default, (int, float)) and not isinstance(default, bool) and default == -1:
+            unset = default  # the schema's "no index" sentinel
+        fields.append((field.name, name, unset))
+    return tuple(fields)
 
 
 # -- identity of the run ------------------------------------------------------------------
