@@ -120,6 +120,8 @@ def _describe(error: jsonschema.ValidationError) -> Iterator[tuple[KeyPath, str]
     schema: Any = error.schema
     if _is_expires(path):
         yield path, "must be a date (YYYY-MM-DD)"
+    elif "propertyNames" in error.schema_path:
+        yield path, 'an empty key ("") is not allowed here'
     elif kind == "additionalProperties" and isinstance(instance, Mapping):
         known = sorted(schema.get("properties", {}) if isinstance(schema, Mapping) else ())
         for key in instance:
@@ -147,8 +149,6 @@ def _describe(error: jsonschema.ValidationError) -> Iterator[tuple[KeyPath, str]
         yield path, f"must be <= {value} (got {instance})"
     elif kind == "minLength" or (kind == "pattern" and path and path[-1] == "reason"):
         yield path, "must not be empty"
-    elif kind == "propertyNames":
-        yield path, "keys must not be empty"
     else:  # a schema keyword this module does not phrase yet: jsonschema's own words
         yield path, error.message
 

@@ -442,6 +442,24 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     ]
 
 
+def test_structural_type_errors(tmp_path: Path) -> None:
+    text = "checks = 3\n[[secrets]]\n[signature.attestations]\n[config.rules.\"\"]\n"
+    assert problems(tmp_path, text) == [
+        "checks: must be a table (got integer)",
+        "secrets: must be a table (got array)",
+        "signature.attestations: must be an array (got table)",
+        'config.rules: an empty key ("") is not allowed here',
+    ]
+
+
+def test_truncated_file_is_a_syntax_error_at_the_end(tmp_path: Path) -> None:
+    # tomllib (3.11) says "end of document"; newer tomli (3.10) gives the position
+    assert problems(tmp_path, "mode =")[0] in (
+        "TOML syntax error at end of document: invalid value",
+        "TOML syntax error at line 1, column 7: invalid value",
+    )
+
+
 def test_duplicate_key_is_a_syntax_error(tmp_path: Path) -> None:
     (line,) = problems(tmp_path, 'mode = "warn"\nmode = "enforce"\n')
     assert line.startswith("TOML syntax error at line 2, column 17: ")
