@@ -1,0 +1,53 @@
+"""Image sources: OCI layouts, oci-archive and docker-archive tars (registries: elsewhere).
+
+:func:`open_image` is the single entry point: it parses an ``--image`` value and returns an
+:class:`~gate.sources.image.model.Image` whose layers stream, verified, through
+:func:`~gate.sources.image.blob_stream.open_layer` and
+:func:`~gate.sources.image.layer_tar.iter_entries`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gate.errors import ImageError
+from gate.sources.image.dir_store import DirStore
+from gate.sources.image.docker_archive import open_docker_archive
+from gate.sources.image.model import Image
+from gate.sources.image.oci_layout import open_layout_image
+from gate.sources.image.reference import (
+    DockerArchiveReference,
+    OciArchiveReference,
+    OciLayoutReference,
+    RegistryReference,
+    parse_reference,
+)
+from gate.sources.image.tar_store import TarStore
+
+__all__ = ["open_image"]
+
+
+def open_image(ref: str, platform: str | None = None) -> Image:
+    """Open the image named by an ``--image`` value; ImageError (or a subclass) if it cannot."""
+    parsed = parse_reference(ref)
+    if isinstance(parsed, OciLayoutReference):
+        if not os.path.isdir(parsed.path):
+            raise ImageError(f"OCI layout directory {parsed.path} does not exist")
+        return open_layout_image(DirStore(parsed.path), ref, tag=parsed.tag,
+                                 digest=parsed.digest, platform=platform)
+    if isinstance(parsed, OciArchiveReference):
+        return open_layout_image(TarStore.index(parsed.path), ref, tag=parsed.tag,
+                                 platform=platform)
+    if isinstance(parsed, DockerArchiveReference):
+        return open_docker_archive(parsed.path, ref, repo_tag=parsed.repo_tag,
+                                   index=parsed.index, platform=platform)
+    return open_registry(parsed, ref, platform)
+
+
+def open_registry(parsed: RegistryReference, ref: str, platform: str | None) -> Image:
+    """The one place registry images enter: the registry client hooks in here
+    (``gate.sources.registry.open_registry_image(ref, platform, options)``)."""
+    raise ImageError(
+        f"registry images are not supported by this source yet: {parsed}",
+        hint="save the image with skopeo/docker and pass oci:DIR or docker-archive:FILE",
+    )
