@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NewType, Union
+from typing import NewType
 
 RuleID = NewType("RuleID", str)
 """A stable rule identifier, e.g. ``secret/aws-access-key-id`` or ``config/DF001``."""
@@ -17,7 +17,7 @@ RuleID = NewType("RuleID", str)
 Fingerprint = NewType("Fingerprint", str)
 """A stable identity of one finding across runs (hex). For a secret, a keyed hash of the value."""
 
-PropertyValue = Union[str, int, float, bool, None, tuple[str, ...]]
+PropertyValue = str | int | float | bool | None | tuple[str, ...]
 
 
 class Check(str, enum.Enum):

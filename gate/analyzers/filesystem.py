@@ -68,7 +68,11 @@ class FilesystemView:
             if meta.whiteout or meta.opaque:
                 continue
             previous = self._live.get(meta.path)
-            if previous is not None and previous[0].type == EntryType.DIR and meta.type != EntryType.DIR:
+            if (
+                previous is not None
+                and previous[0].type == EntryType.DIR
+                and meta.type != EntryType.DIR
+            ):
                 self._delete_tree(meta.path, index, lower_live, include_root=False)
             if previous is None:
                 action = PathAction.ADDED
@@ -94,7 +98,9 @@ class FilesystemView:
             siblings.add(child)
             child = parent
 
-    def _delete_tree(self, root: str, index: int, lower_live: set[str], *, include_root: bool) -> None:
+    def _delete_tree(
+        self, root: str, index: int, lower_live: set[str], *, include_root: bool
+    ) -> None:
         stack = [root] if include_root else list(self._children.get(root, ()))
         while stack:
             path = stack.pop()
