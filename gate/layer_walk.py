@@ -1,0 +1,227 @@
+"""The single walk over an image's layers.
+
+Every layer is streamed once (never unpacked to disk); each regular file is read once and handed
+to the file analyzers that want it. Layers are content-addressed, so the result of one layer is
+cached under a key made of the layer digest, each analyzer's name, version and options, and the
+walk's own version: a re-scan of an unchanged layer costs one small JSON read. Uncached layers
+are scanned in parallel worker processes, largest first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate.analyzers.interface import LayerFileAnalyzer, LayerScan, Record
+from gate.errors import GateError, ImageError
+from gate.sources.image.blob_stream import open_layer
+from gate.sources.image.layer_tar import LayerLimits, iter_entries
+from gate.sources.image.model import EntryMeta, EntryType, Image, LayerBlob
+
+WALK_VERSION = "1"
+"""Bump when the walk itself changes what it records (entry metadata, file reading)."""
+
+DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+
+ProgressCallback = Callable[[LayerBlob, bool], None]
+"""Called once per layer when it is done: (layer, from_cache)."""
+
+
+@dataclass(frozen=True)
+class WalkOptions:
+    cache_dir: Path | None = None
+    """Where per-layer results are kept; None disables the cache."""
+    jobs: int = 0
+    """Worker processes; 0 means one per CPU."""
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    """A larger file is handed to analyzers truncated to this many bytes (they note it)."""
+    limits: LayerLimits = field(default_factory=LayerLimits)
+
+
+def cache_key(
+    layer: LayerBlob, analyzers: Sequence[LayerFileAnalyzer], options: WalkOptions
+) -> str:
+    parts = [f"walk:{WALK_VERSION}", f"layer:{layer.ref.digest}", f"max:{options.max_file_bytes}"]
+    parts += [
+        f"{a.name}:{a.version}:{a.options_key()}" for a in sorted(analyzers, key=lambda a: a.name)
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def walk_layers(
+    image: Image,
+    analyzers: Sequence[LayerFileAnalyzer],
+    options: WalkOptions = WalkOptions(),
+    progress: ProgressCallback | None = None,
+) -> tuple[LayerScan, ...]:
+    """Scan every layer of ``image`` with ``analyzers``; results in layer order."""
+    results: dict[int, LayerScan] = {}
+    pending: list[LayerBlob] = []
+    for layer in image.layers:
+        cached = _load_cached(layer, analyzers, options)
+        if cached is not None:
+            results[layer.ref.index] = cached
+            if progress:
+                progress(layer, True)
+        else:
+            pending.append(layer)
+
+    # Largest first keeps both cores busy to the end instead of waiting on one big last layer.
+    pending.sort(key=lambda blob: blob.size, reverse=True)
+    jobs = options.jobs or os.cpu_count() or 1
+    if len(pending) <= 1 or jobs == 1:
+        for layer in pending:
+            results[layer.ref.index] = _finish(
+                layer, scan_layer(image, layer, analyzers, options), analyzers, options, progress
+            )
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pending))) as pool:
+            futures: list[tuple[LayerBlob, Future[LayerScan]]] = [
+                (layer, pool.submit(scan_layer, image, layer, analyzers, options))
+                for layer in pending
+            ]
+            try:
+                for layer, future in futures:
+                    results[layer.ref.index] = _finish(
+                        layer, future.result(), analyzers, options, progress
+                    )
+            except BaseException:
+                for _, future in futures:
+                    future.cancel()
+                raise
+    return tuple(results[index] for index in sorted(results))
+
+
+def _finish(
+    layer: LayerBlob,
+    scan: LayerScan,
+    analyzers: Sequence[LayerFileAnalyzer],
+    options: WalkOptions,
+    progress: ProgressCallback | None,
+) -> LayerScan:
+    _store_cached(layer, scan, analyzers, options)
+    if progress:
+        progress(layer, False)
+    return scan
+
+
+def scan_layer(
+    image: Image,
+    layer: LayerBlob,
+    analyzers: Sequence[LayerFileAnalyzer],
+    options: WalkOptions,
+) -> LayerScan:
+    """Stream one layer: record every entry, feed wanted files to the analyzers."""
+    entries: list[EntryMeta] = []
+    records: dict[str, list[Record]] = {a.name: [] for a in analyzers}
+    what = f"layer {layer.ref.index} {layer.ref.digest}"
+    try:
+        with open_layer(image, layer) as stream:
+            for entry in iter_entries(stream, what=what, limits=options.limits):
+                meta = entry.meta
+                entries.append(meta)
+                if meta.type != EntryType.FILE or meta.whiteout or meta.opaque:
+                    continue
+                wanted = [a for a in analyzers if a.wants(meta)]
+                if not wanted:
+                    continue
+                data = entry.read(options.max_file_bytes)
+                for analyzer in wanted:
+                    records[analyzer.name].extend(analyzer.scan_file(meta, data))
+    except GateError:
+        raise
+    except (OSError, EOFError, ValueError) as exc:
+        raise ImageError(f"cannot read {what} of {image.reference}: {exc}") from exc
+    return LayerScan(
+        layer=layer.ref,
+        entries=tuple(entries),
+        records={name: tuple(recs) for name, recs in records.items()},
+    )
+
+
+# -- cache ------------------------------------------------------------------------------
+
+
+def _cache_path(
+    layer: LayerBlob, analyzers: Sequence[LayerFileAnalyzer], options: WalkOptions
+) -> Path | None:
+    if options.cache_dir is None:
+        return None
+    return options.cache_dir / "layers" / f"{cache_key(layer, analyzers, options)}.json"
+
+
+def _load_cached(
+    layer: LayerBlob, analyzers: Sequence[LayerFileAnalyzer], options: WalkOptions
+) -> LayerScan | None:
+    path = _cache_path(layer, analyzers, options)
+    if path is None or not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_bytes())
+        entries = tuple(_meta_from_json(item) for item in payload["entries"])
+        records = {name: tuple(recs) for name, recs in payload["records"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        # A damaged cache entry is not an input error: scan the layer again.
+        return None
+    if set(records) != {a.name for a in analyzers}:
+        return None
+    return LayerScan(layer=layer.ref, entries=entries, records=records, from_cache=True)
+
+
+def _store_cached(
+    layer: LayerBlob, scan: LayerScan, analyzers: Sequence[LayerFileAnalyzer], options: WalkOptions
+) -> None:
+    path = _cache_path(layer, analyzers, options)
+    if path is None:
+        return
+    payload: dict[str, Any] = {
+        "layer": layer.ref.digest,
+        "entries": [_meta_to_json(meta) for meta in scan.entries],
+        "records": {name: list(recs) for name, recs in scan.records.items()},
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a concurrent run never reads half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(payload, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        # The cache is an optimisation; an unwritable cache directory must not fail the gate.
+        return
+
+
+def _meta_to_json(meta: EntryMeta) -> list[Any]:
+    return [
+        meta.path,
+        meta.type.value,
+        meta.mode,
+        meta.size,
+        meta.uid,
+        meta.gid,
+        meta.link_target,
+        meta.whiteout,
+        meta.opaque,
+    ]
+
+
+def _meta_from_json(item: list[Any]) -> EntryMeta:
+    path, kind, mode, size, uid, gid, link, whiteout, opaque = item
+    return EntryMeta(
+        path=path,
+        type=EntryType(kind),
+        mode=mode,
+        size=size,
+        uid=uid,
+        gid=gid,
+        link_target=link,
+        whiteout=whiteout,
+        opaque=opaque,
+    )

@@ -1,0 +1,218 @@
+"""The gate's data flow, in one place.
+
+sources (image, build context, policy) -> layer walk -> analyzers (secrets, configuration,
+packages) -> matchers (advisories) and verifiers (signatures) -> policy evaluation -> Report.
+Nothing here reads CLI flags: the CLI builds a :class:`GateRequest`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gate import __version__
+from gate.analyzers.interface import (
+    Analyzer,
+    BuildContext,
+    LayerFileAnalyzer,
+    LayerScan,
+    ScanTarget,
+)
+from gate.errors import UsageError
+from gate.layer_walk import ProgressCallback, WalkOptions, walk_layers
+from gate.models import Check, CheckResult, ImageSummary, Report
+from gate.policy.evaluate import evaluate
+from gate.policy.model import Policy
+from gate.sources.image.model import Image
+
+StatusCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """Everything one gate run needs, resolved from the CLI, the environment and the policy."""
+
+    policy: Policy
+    policy_path: str
+    image_ref: str | None = None
+    platform: str | None = None
+    context_dir: Path | None = None
+    dockerfile: Path | None = None
+    target_stage: str | None = None
+    repo_root: Path | None = None
+    """Findings in the context and Dockerfile are located relative to this directory."""
+    checks: tuple[Check, ...] | None = None
+    """Explicit ``--checks``; None means every check the policy enables."""
+    walk: WalkOptions = field(default_factory=WalkOptions)
+    fail_on: str | None = None
+    baseline_path: Path | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Check-specific inputs (advisory database, VEX, signature source, registry options)."""
+
+
+def selected_checks(request: GateRequest) -> tuple[Check, ...]:
+    if request.checks is not None:
+        return request.checks
+    return tuple(request.policy.enabled_checks())
+
+
+def run_gate(
+    request: GateRequest,
+    *,
+    status: StatusCallback | None = None,
+    layer_progress: ProgressCallback | None = None,
+) -> Report:
+    started = time.monotonic()
+    checks = selected_checks(request)
+    if request.image_ref is None and request.context_dir is None:
+        raise UsageError("nothing to check: give --image, --context, or both")
+
+    image = _open_image(request) if request.image_ref else None
+    context = _load_context(request) if request.context_dir else None
+    if status and image:
+        status(f"image {image.reference} {image.manifest_digest} ({len(image.layers)} layers)")
+
+    file_analyzers = _file_analyzers(checks, request)
+    layers: tuple[LayerScan, ...] = ()
+    if image is not None and file_analyzers:
+        layers = walk_layers(image, file_analyzers, request.walk, layer_progress)
+
+    dockerfile = _dockerfile(request)
+    results: list[CheckResult] = []
+    for check in checks:
+        analyzer = _analyzer(check)
+        target = ScanTarget(
+            image=image,
+            layers=layers,
+            context=context,
+            dockerfile=dockerfile,
+            dockerfile_repo_path=_repo_relative(dockerfile, request) if dockerfile else None,
+            target_stage=request.target_stage,
+            options=_check_options(check, request, layers),
+        )
+        if status:
+            status(f"running {check.value} check")
+        results.append(analyzer.run(target))
+
+    results = _attribute(results, image, dockerfile, request)
+    baseline = _load_baseline(request.baseline_path) if request.baseline_path else None
+    decision = evaluate(
+        request.policy,
+        results,
+        today=request.today,
+        checks_run=checks,
+        fail_on=request.fail_on,
+        baseline=baseline,
+    )
+    return Report(
+        tool_version=__version__,
+        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        policy_path=request.policy_path,
+        image=_redacted_summary(image) if image else None,
+        context_path=str(request.context_dir) if request.context_dir else None,
+        checks=tuple(results),
+        decision=decision,
+        duration_seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _open_image(request: GateRequest) -> Image:
+    from gate.sources.image import open_image
+
+    assert request.image_ref is not None
+    return open_image(request.image_ref, request.platform)
+
+
+def _load_context(request: GateRequest) -> BuildContext:
+    from gate.sources.context import load_context
+
+    assert request.context_dir is not None
+    return load_context(
+        request.context_dir,
+        dockerfile=_dockerfile(request),
+        repo_root=request.repo_root,
+    )
+
+
+def _dockerfile(request: GateRequest) -> Path | None:
+    if request.dockerfile is not None:
+        return request.dockerfile
+    if request.context_dir is not None:
+        candidate = request.context_dir / "Dockerfile"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _repo_relative(path: Path, request: GateRequest) -> str:
+    root = (request.repo_root or Path.cwd()).resolve()
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _file_analyzers(checks: Sequence[Check], request: GateRequest) -> list[LayerFileAnalyzer]:
+    """Only the file analyzers the selected checks need: a secrets-only run reads no package db."""
+    analyzers: list[LayerFileAnalyzer] = []
+    if Check.SECRETS in checks:
+        from gate.analyzers.secrets.file_analyzer import SecretFileAnalyzer
+
+        analyzers.append(SecretFileAnalyzer(max_file_size=request.policy.secrets.max_file_size))
+    return analyzers
+
+
+def _analyzer(check: Check) -> Analyzer:
+    if check is Check.SECRETS:
+        from gate.analyzers.secrets.analyzer import SecretsAnalyzer
+
+        return SecretsAnalyzer()
+    raise UsageError(f"the {check.value} check is not available in this build of gate")
+
+
+def _check_options(
+    check: Check, request: GateRequest, layers: Sequence[LayerScan]
+) -> dict[str, Any]:
+    policy = request.policy
+    options: dict[str, Any] = {"today": request.today}
+    if check is Check.SECRETS:
+        options.update(
+            scan_context=policy.secrets.scan_context,
+            scan_history=policy.secrets.scan_history,
+            max_file_size=policy.secrets.max_file_size,
+        )
+    return options
+
+
+def _attribute(
+    results: list[CheckResult], image: Image | None, dockerfile: Path | None, request: GateRequest
+) -> list[CheckResult]:
+    return results
+
+
+def _redacted_summary(image: Image) -> ImageSummary:
+    """The image summary with secrets in history lines masked, whichever checks ran: build
+    arguments (``|1 TOKEN=...``) and ``ENV`` values are recorded verbatim in ``created_by``."""
+    from gate.analyzers.secrets.analyzer import redact_text
+
+    summary = image.summary()
+    layers = tuple(
+        replace(layer, created_by=redact_text(layer.created_by)) if layer.created_by else layer
+        for layer in summary.layers
+    )
+    return replace(summary, layers=layers)
+
+
+def _load_baseline(path: Path) -> Any:
+    from gate.reporters.json_report import load_baseline
+
+    return load_baseline(path)
+
+
+__all__ = ["GateRequest", "Report", "replace", "run_gate", "selected_checks"]
