@@ -1,13 +1,37 @@
 #!/usr/bin/env bash
-# The test command of the README: installs what it needs, lints, type-checks and runs the tests.
+# The test command of the README (and of .ci/run): installs what the tests need, then lints,
+# type-checks and runs the whole suite, the slow integration tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -e '.[dev]'
-ruff check gate tests
+
+# System tools the integration tests drive: real Debian images (debootstrap, umoci, skopeo,
+# buildah), a real OCI registry on loopback (docker-registry, htpasswd).
+apt_packages=()
+for pair in debootstrap:debootstrap umoci:umoci skopeo:skopeo buildah:buildah \
+            docker-registry:docker-registry htpasswd:apache2-utils; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || apt_packages+=("${pair#*:}")
+done
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/test.sh: needs root to install: ${apt_packages[*]}" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[dev,github,gitlab]'
+
+ruff check gate tests bench
 mypy --strict gate/
+
+# pytest exits 5 when it collected no test: a suite that tests nothing must not pass.
 set +e
-python3 -m pytest -q -n 2
+python3 -m pytest -q -n 2 "$@"
 rc=$?
 set -e
-# pytest exits 5 when no test was collected: treat as failure, a gate that tests nothing is no gate.
-exit $rc
+if [ "$rc" -eq 5 ]; then
+  echo "scripts/test.sh: no tests were collected" >&2
+fi
+exit "$rc"
