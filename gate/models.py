@@ -315,3 +315,31 @@ class Report:
     checks: tuple[CheckResult, ...]
     decision: Decision
     duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class OSInfo:
+    """The operating system of an image (``/etc/os-release`` or its fallbacks)."""
+
+    id: str
+    """``ID`` of os-release, lower case: ``debian``, ``ubuntu``, ``alpine``, ``rhel``, ``amzn``."""
+    version_id: str = ""
+    """``VERSION_ID``: ``12``, ``22.04``, ``3.19.1``; empty when the file has none (sid, edge)."""
+    pretty_name: str = ""
+    version_codename: str = ""
+    id_like: tuple[str, ...] = ()
+    found_in: str = "/etc/os-release"
+    """The file it was read from, absolute in the image."""
+    layer: LayerRef | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Every package an image (or an SBOM) ships: the input of vulnerability matching."""
+
+    source: str
+    """What was inventoried: the image reference, or ``sbom:<file>``."""
+    os: OSInfo | None
+    packages: tuple[InstalledPackage, ...]
+    notes: tuple[ScanNote, ...] = ()
+    """Databases that could not be read, formats seen but not supported, ..."""
