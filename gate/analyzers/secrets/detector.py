@@ -34,6 +34,13 @@ MIN_PRINTABLE_RUN = 8
 _RUN_WINDOW = 16384
 """How far from a keyword a binary's printable run is followed (a PEM key fits easily)."""
 
+_WHOLE_TEXT_LIMIT = 1024 * 1024
+_MULTILINE_WINDOW = 64 * 1024
+"""A multiline rule searches a whole text file up to ``_WHOLE_TEXT_LIMIT``; in a larger one (apt
+lists, logs, data dumps) it searches this far around each of its keywords instead, so its cost
+follows the keyword hits, not the file size. Secrets a multiline rule finds (PEM blocks, a key
+named a few lines after its provider) fit in the window."""
+
 NOTE_BINARY = "binary-printable-runs"
 NOTE_ARCHIVE = "archive-not-expanded"
 NOTE_TRUNCATED = "large-file-truncated"
@@ -229,6 +236,7 @@ def _regions(
     path_ok: dict[int, bool] = {}
     run_cache: dict[int, tuple[int, int]] = {}
     seen: set[int] = set()
+    windows: list[tuple[int, int, int]] = []
     for kw_index, start, end in hits:
         if not binary and _WHOLE_CONTENT_ONLY[kw_index]:
             # Common ("://" in every URL): skip repeats before any other work.
@@ -254,7 +262,13 @@ def _regions(
                 if not ok:
                     continue
             if compiled.rule.multiline:
-                regions.setdefault((rule_index, lo), hi)
+                if hi - lo > _WHOLE_TEXT_LIMIT:
+                    windows.append(
+                        (rule_index, max(lo, start - _MULTILINE_WINDOW),
+                         min(hi, end + _MULTILINE_WINDOW))
+                    )
+                else:
+                    regions.setdefault((rule_index, lo), hi)
                 continue
             if line_start < 0:
                 line_start = max(lo, data.rfind(b"\n", lo, start) + 1)
@@ -264,7 +278,25 @@ def _regions(
                 regions.setdefault((rule_index, _word_start(data, start, line_start)), line_end)
             else:
                 regions.setdefault((rule_index, line_start), line_end)
+    _merge_windows(regions, windows)
     return regions
+
+
+def _merge_windows(
+    regions: dict[tuple[int, int], int], windows: list[tuple[int, int, int]]
+) -> None:
+    """Add overlapping keyword windows of one rule as one region, so nothing is searched twice."""
+    windows.sort()
+    current: tuple[int, int, int] | None = None
+    for rule_index, lo, hi in windows:
+        if current is not None and current[0] == rule_index and lo <= current[2]:
+            current = (rule_index, current[1], max(current[2], hi))
+            continue
+        if current is not None:
+            regions.setdefault((current[0], current[1]), current[2])
+        current = (rule_index, lo, hi)
+    if current is not None:
+        regions.setdefault((current[0], current[1]), current[2])
 
 
 def _accept(compiled: _CompiledRule, groups: dict[str, str]) -> bool:
