@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.benchlib import REPO, Timing, machine, timed, write_section
-from tests.integration.debian import debian_mirror
+from gate.testing.rootfs import debian_rootfs
 
 PY_PACKAGES = [
     "numpy",
@@ -53,6 +53,7 @@ def planted() -> dict[str, str]:
         + "ghp_"
         + "Zq4Lm8Xv2Rt6"
         + "Ny1Kp9Wc3Bd7Hf5Js0Ga"
+        + "x7Qe"
         + '"',
         "/srv/app/tests/fixtures/deploy.sh": "export STRIPE_KEY="
         + "sk_live_"
@@ -67,6 +68,7 @@ def planted() -> dict[str, str]:
         + "npm_"
         + "L7mQ2xV9kR4t"
         + "Z8pN3wB6yH1cJ5dF0gS2"
+        + "r4Tu"
         + '";',
         "/usr/local/share/keys/deploy.pem": "PRIVATE_KEY_PEM",
         "/srv/app/.aws/credentials": "[default]\naws_access_key_id = "
@@ -77,7 +79,7 @@ def planted() -> dict[str, str]:
         + "j2Kd8sLq"
         + "/Vx4Tz9Wn2Rm"
         + "6Pb1Yc3Hf7Ga5Ue0Io8Q",
-        "/srv/app/deleted-later.txt": "GITLAB_TOKEN=" + "glpat-" + "Qm3Xz8Rk2Lv" + "9Tp4Wn7B",
+        "/srv/app/deleted-later.txt": "GITLAB_TOKEN=" + "glpat-" + "Qm3Xz8Rk2Lv" + "9Tp4Wn7B" + "s",
     }
 
 
@@ -99,21 +101,7 @@ def build(work: Path) -> Path:
     layout = work / "layout"
     if (layout / "index.json").exists():
         return layout
-    rootfs = work / "rootfs"
-    if not (rootfs / "etc" / "os-release").exists():
-        shutil.rmtree(rootfs, ignore_errors=True)
-        run(
-            "debootstrap",
-            "--variant=minbase",
-            "--include=python3,python3-venv,nodejs",
-            "bookworm",
-            rootfs,
-            debian_mirror(),
-        )
-        for sub in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for child in (rootfs / sub).glob("*"):
-                if child.is_file():
-                    child.unlink()
+    rootfs = debian_rootfs("python3,python3-venv,nodejs")
     pylib = work / "pylib"
     if not pylib.exists():
         run(sys.executable, "-m", "pip", "install", "-q", "--target", pylib, *PY_PACKAGES)
@@ -135,6 +123,7 @@ def build(work: Path) -> Path:
     run("umoci", "unpack", "--image", f"{layout}:app", bundle)
     (bundle / "rootfs").rmdir()
     run("cp", "-a", rootfs, bundle / "rootfs")
+    (bundle / "rootfs" / ".complete").unlink(missing_ok=True)
     run(
         "umoci",
         "repack",

@@ -199,29 +199,13 @@ def _store_cached(
 
 
 def _meta_to_json(meta: EntryMeta) -> list[Any]:
-    return [
-        meta.path,
-        meta.type.value,
-        meta.mode,
-        meta.size,
-        meta.uid,
-        meta.gid,
-        meta.link_target,
-        meta.whiteout,
-        meta.opaque,
-    ]
+    return [meta.path, meta.type.value, meta.mode, meta.size, meta.uid, meta.gid,
+            meta.link_target, meta.whiteout, meta.opaque]  # fmt: skip
+
+
+_ENTRY_TYPES = {kind.value: kind for kind in EntryType}
 
 
 def _meta_from_json(item: list[Any]) -> EntryMeta:
     path, kind, mode, size, uid, gid, link, whiteout, opaque = item
-    return EntryMeta(
-        path=path,
-        type=EntryType(kind),
-        mode=mode,
-        size=size,
-        uid=uid,
-        gid=gid,
-        link_target=link,
-        whiteout=whiteout,
-        opaque=opaque,
-    )
+    return EntryMeta(path, _ENTRY_TYPES[kind], mode, size, uid, gid, link, whiteout, opaque)

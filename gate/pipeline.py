@@ -83,18 +83,20 @@ def run_gate(
         layers = walk_layers(image, file_analyzers, request.walk, layer_progress)
 
     dockerfile = _dockerfile(request)
+    shared = ScanTarget(
+        image=image,
+        layers=layers,
+        context=context,
+        dockerfile=dockerfile,
+        dockerfile_repo_path=_repo_relative(dockerfile, request) if dockerfile else None,
+        target_stage=request.target_stage,
+    )
     results: list[CheckResult] = []
     for check in checks:
         analyzer = _analyzer(check)
-        target = ScanTarget(
-            image=image,
-            layers=layers,
-            context=context,
-            dockerfile=dockerfile,
-            dockerfile_repo_path=_repo_relative(dockerfile, request) if dockerfile else None,
-            target_stage=request.target_stage,
-            options=_check_options(check, request, layers),
-        )
+        # One target per check differing only in options: derived state (the merged
+        # filesystem view) is built once and shared.
+        target = replace(shared, options=_check_options(check, request, layers))
         if status:
             status(f"running {check.value} check")
         results.append(analyzer.run(target))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from gate.analyzers.interface import LayerScan
@@ -39,6 +39,15 @@ def _parent(path: str) -> str:
     return head or "/"
 
 
+def _with_parents(paths: Collection[str]) -> frozenset[str]:
+    wanted = {"/"}
+    for path in paths:
+        while path not in wanted:
+            wanted.add(path)
+            path = _parent(path)
+    return frozenset(wanted)
+
+
 class FilesystemView:
     """History of every path across the layers, and the merged final filesystem."""
 
@@ -49,11 +58,20 @@ class FilesystemView:
         self._children: dict[str, set[str]] = defaultdict(set)
 
     @classmethod
-    def from_layers(cls, scans: Sequence[LayerScan]) -> FilesystemView:
+    def from_layers(
+        cls, scans: Sequence[LayerScan], *, paths: Collection[str] | None = None
+    ) -> FilesystemView:
+        """The view of every path, or only of ``paths`` (and their parent directories, whose
+        whiteouts, opaque markers and replacements delete them): a few findings need the
+        history of a few paths, not of the 50,000 entries of a large image."""
         ordered = sorted(scans, key=lambda s: s.layer.index)
         view = cls([s.layer for s in ordered])
+        wanted = None if paths is None else _with_parents(paths)
         for scan in ordered:
-            view._apply(scan.layer.index, scan.entries)
+            entries = scan.entries
+            if wanted is not None:
+                entries = tuple(meta for meta in entries if meta.path in wanted)
+            view._apply(scan.layer.index, entries)
         return view
 
     def _apply(self, index: int, entries: Sequence[EntryMeta]) -> None:

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gate.models import Check, CheckResult, LayerRef, ScanNote
 from gate.sources.image.model import EntryMeta, Image
+
+if TYPE_CHECKING:
+    from gate.analyzers.filesystem import FilesystemView
 
 Record = Mapping[str, Any]
 """One JSON-ready fact a file analyzer found (a secret match, a package database, ...)."""
@@ -89,6 +92,26 @@ class ScanTarget:
     target_stage: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     """Check-specific options resolved from the policy (never the CLI flags object)."""
+
+    shared: _SharedState = field(default_factory=lambda: _SharedState(), compare=False, repr=False)
+    """Derived state built once and shared by the per-check copies (``dataclasses.replace``)."""
+
+    @property
+    def filesystem(self) -> FilesystemView:
+        """The merged view of every path of ``layers``, built once for all the analyzers."""
+        cached = self.shared.filesystem
+        if cached is None or cached[0] is not self.layers:
+            from gate.analyzers.filesystem import FilesystemView
+
+            cached = self.shared.filesystem = (self.layers, FilesystemView.from_layers(self.layers))
+        return cached[1]
+
+
+class _SharedState:
+    """Mutable on purpose: a cache, not data (the dataclass around it stays frozen)."""
+
+    def __init__(self) -> None:
+        self.filesystem: tuple[tuple[LayerScan, ...], FilesystemView] | None = None
 
 
 class Analyzer(Protocol):

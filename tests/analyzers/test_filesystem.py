@@ -93,3 +93,24 @@ def test_untouched_path_is_never_removed() -> None:
     view = FilesystemView.from_layers([_layer(0, _file("/bin/sh")), _layer(1, _file("/app/x"))])
     assert view.removed_in("/bin/sh", 0) is None
     assert view.history("/nope") == ()
+
+
+def test_view_of_some_paths_agrees_with_the_full_view() -> None:
+    layers = [
+        _layer(0, _dir("/data"), _file("/data/a"), _dir("/data/sub"), _file("/data/sub/b"),
+               _dir("/etc"), _dir("/etc/app"), _file("/etc/app/old.conf"), _file("/opt/tool/x"),
+               _file("/keep")),
+        _layer(1, _whiteout("/data"), _dir("/data"), _file("/data/c"), _opaque("/etc/app"),
+               _file("/keep", 2)),
+        _layer(2, _file("/opt/tool"), _whiteout("/data/c")),
+    ]
+    full = FilesystemView.from_layers(layers)
+    paths = ["/data/a", "/data/sub/b", "/data/c", "/etc/app/old.conf", "/opt/tool/x", "/keep"]
+    some = FilesystemView.from_layers(layers, paths=paths)
+    for path in paths:
+        assert some.history(path) == full.history(path), path
+        assert some.exists(path) == full.exists(path), path
+        for index in range(3):
+            assert some.removed_in(path, index) == full.removed_in(path, index), (path, index)
+    # Paths it was not asked about are not tracked.
+    assert some.history("/etc/keep") == () and not some.exists("/unrelated")

@@ -177,7 +177,14 @@ class SecretsAnalyzer:
         stats: Counter[str],
         max_file_size: int,
     ) -> list[Finding]:
-        view = FilesystemView.from_layers(layers)
+        # Only the paths holding a secret need their history (deleted later? overwritten?).
+        matched = {
+            str(record["path"])
+            for scan in layers
+            for record in scan.records.get(SecretFileAnalyzer.name, ())
+            if record.get("kind") == "match"
+        }
+        view = FilesystemView.from_layers(layers, paths=matched)
         created_by = {s.layer.index: redact_text(s.layer.created_by or "") for s in layers}
         # Findings carry the LayerRefs; their created_by may hold the very secret found.
         safe_refs = {

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from gate.models import ImageSummary, LayerRef
 
@@ -91,9 +91,11 @@ class EntryType(str, enum.Enum):
     """Devices, fifos: recorded, never read."""
 
 
-@dataclass(frozen=True)
-class EntryMeta:
-    """Metadata of one tar entry of a layer, path normalised to ``/abs/path`` form."""
+class EntryMeta(NamedTuple):
+    """Metadata of one tar entry of a layer, path normalised to ``/abs/path`` form.
+
+    A named tuple, not a dataclass: an image has tens of thousands of entries and a warm re-scan
+    rebuilds all of them from the layer cache, so construction cost matters (5x cheaper)."""
 
     path: str
     type: EntryType

@@ -99,9 +99,9 @@ def test_file_analyzer_contract() -> None:
     assert "4096" in analyzer.options_key()
     file_meta, _ = _file("/app/a", b"x")
     assert analyzer.wants(file_meta)
-    assert not analyzer.wants(dataclasses.replace(file_meta, size=0))
-    assert not analyzer.wants(dataclasses.replace(file_meta, type=EntryType.SYMLINK))
-    assert not analyzer.wants(dataclasses.replace(file_meta, type=EntryType.DIR))
+    assert not analyzer.wants(file_meta._replace(size=0))
+    assert not analyzer.wants(file_meta._replace(type=EntryType.SYMLINK))
+    assert not analyzer.wants(file_meta._replace(type=EntryType.DIR))
     with pytest.raises(ValueError):
         SecretFileAnalyzer(max_file_size=0)
 
