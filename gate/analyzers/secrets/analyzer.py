@@ -315,33 +315,44 @@ class SecretsAnalyzer:
     def _history_findings(
         self, config: ImageConfig, layers: Sequence[LayerScan], stats: Counter[str]
     ) -> list[Finding]:
-        findings: list[Finding] = []
+        # A build argument is recorded in every RUN line after its ARG: one finding per
+        # secret (at its first entry), listing every entry that repeats it.
+        first: dict[tuple[str, Fingerprint], tuple[int, str, _Hit]] = {}
+        entries: dict[tuple[str, Fingerprint], list[str]] = {}
         for index, entry in enumerate(config.history):
             stats["history_entries_scanned"] += 1
             text = entry.created_by
             if not text:
                 continue
-            hits = self._value_hits(text, build_args(text))
-            for hit in hits:
-                rule = RULES_BY_ID[hit.rule_id]
-                findings.append(
-                    Finding(
-                        check=Check.SECRETS,
-                        rule_id=RuleID(rule.id),
-                        severity=rule.severity,
-                        message=(
-                            f"{rule.title} {hit.masked} in image history entry {index} "
-                            f'("{_short(redact_text(text))}"): build arguments and ENV values '
-                            "are stored in the image"
-                        ),
-                        location=Location(
-                            kind=LocationKind.IMAGE_HISTORY, path=f"history[{index}]"
-                        ),
-                        fingerprint=hit.fingerprint,
-                        evidence=hit.masked,
-                        properties={"source": "image-history", "empty_layer": entry.empty_layer},
-                    )
+            for hit in self._value_hits(text, build_args(text)):
+                key = (hit.rule_id, hit.fingerprint)
+                first.setdefault(key, (index, text, hit))
+                entries.setdefault(key, []).append(f"history[{index}]")
+        findings: list[Finding] = []
+        for key, (index, text, hit) in first.items():
+            rule = RULES_BY_ID[hit.rule_id]
+            also = entries[key][1:]
+            repeated = f"; repeated in {len(also)} later entries" if also else ""
+            findings.append(
+                Finding(
+                    check=Check.SECRETS,
+                    rule_id=RuleID(rule.id),
+                    severity=rule.severity,
+                    message=(
+                        f"{rule.title} {hit.masked} in image history entry {index} "
+                        f'("{_short(redact_text(text))}"){repeated}: build arguments and ENV '
+                        "values are stored in the image"
+                    ),
+                    location=Location(kind=LocationKind.IMAGE_HISTORY, path=f"history[{index}]"),
+                    fingerprint=hit.fingerprint,
+                    evidence=hit.masked,
+                    properties={
+                        "source": "image-history",
+                        "empty_layer": config.history[index].empty_layer,
+                        "history_entries": tuple(entries[key]),
+                    },
                 )
+            )
         return findings
 
     # -- build context -----------------------------------------------------------------

@@ -278,3 +278,23 @@ def _properties_clean(properties: Mapping[str, object]) -> bool:
 def test_no_secret_in_properties(tmp_path: Path) -> None:
     result = SecretsAnalyzer().run(_three_layer_target(tmp_path))
     assert all(_properties_clean(f.properties) for f in result.findings)
+
+
+def test_a_build_argument_repeated_in_history_is_one_finding(tmp_path: Path) -> None:
+    target = _three_layer_target(tmp_path)
+    assert target.image is not None
+    repeated = tuple(
+        HistoryEntry(created_by=f"|1 DB_PASSWORD={BUILD_PASS} /bin/sh -c step {n}")
+        for n in range(3)
+    )
+    config = dataclasses.replace(
+        target.image.config, history=(HistoryEntry(created_by="debootstrap"), *repeated)
+    )
+    image = dataclasses.replace(target.image, config=config)
+    result = SecretsAnalyzer().run(dataclasses.replace(target, image=image))
+    history = [f for f in result.findings if f.location.kind is LocationKind.IMAGE_HISTORY]
+    assert len(history) == 1
+    assert history[0].location.path == "history[1]"
+    assert history[0].properties["history_entries"] == ("history[1]", "history[2]", "history[3]")
+    assert "repeated in 2 later entries" in history[0].message
+    assert BUILD_PASS not in history[0].message
