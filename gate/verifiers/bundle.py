@@ -79,8 +79,9 @@ class BundleVerifier:
                 ) from None
         return self._verifier
 
-    def problems(self, material: Material, image_digest: str) -> list[str]:
-        """Why sigstore-python does not verify the bundle (empty: it does)."""
+    def problems(self, material: Material, signed_digest: str) -> list[str]:
+        """Why sigstore-python does not verify the bundle (empty: it does). ``signed_digest``:
+        what a message signature signs (the image manifest's digest)."""
         from sigstore.errors import Error
         from sigstore.hashes import Hashed
         from sigstore.models import Bundle
@@ -92,9 +93,7 @@ class BundleVerifier:
             if material.kind is MaterialKind.DSSE:
                 verifier.verify_dsse(bundle, _IdentityEvaluatedByGate())
             else:
-                # A message signature over an image signs its manifest: verify it against the
-                # image's digest, whatever messageDigest claims.
-                _, _, encoded = image_digest.partition(":")
+                _, _, encoded = signed_digest.partition(":")
                 hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(encoded))
                 verifier.verify_artifact(hashed, bundle, _IdentityEvaluatedByGate())
         except Error as exc:

@@ -156,6 +156,11 @@ class VerifyContext:
                 )
         return Outcome(tuple(found))
 
+    def message_digest(self, m: Material) -> str:
+        """What a message signature signs: its ``messageDigest`` (which :meth:`binding` holds
+        to the image digest), or the image digest when the bundle does not say."""
+        return m.message_digest or self.image_digest
+
     # -- key signers --------------------------------------------------------------------------
 
     def with_key(self, m: Material, key: PublicKey, label: str) -> Outcome:
@@ -175,7 +180,7 @@ class VerifyContext:
 
     def _key_verifies(self, m: Material, key: PublicKey) -> bool:
         if m.kind is MaterialKind.MESSAGE_SIGNATURE:
-            digest = bytes.fromhex(self.image_digest.partition(":")[2])
+            digest = bytes.fromhex(self.message_digest(m).partition(":")[2])
             return any(_verify_prehashed(key, s, digest) for s in m.signatures)
         return any(verify_signature(key, s, m.signed_data) for s in m.signatures)
 
@@ -210,7 +215,7 @@ class VerifyContext:
     ) -> tuple[LogEntry | None, list[str]]:
         """The first entry whose SET and body verify, else every entry's problems."""
         signed_hex = (
-            self.image_digest.partition(":")[2]
+            self.message_digest(m).partition(":")[2]
             if m.kind is MaterialKind.MESSAGE_SIGNATURE
             else hashlib.sha256(m.signed_data).hexdigest()
         )
@@ -239,7 +244,7 @@ class VerifyContext:
         if handled_by_sigstore(m):
             if self._bundles is None:
                 self._bundles = BundleVerifier(self.trust)
-            problems = self._bundles.problems(m, self.image_digest)
+            problems = self._bundles.problems(m, self.message_digest(m))
             kind = ReasonKind.SIGNATURE
             if any("expired" in p for p in problems):
                 kind = ReasonKind.CERTIFICATE
