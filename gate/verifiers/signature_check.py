@@ -57,12 +57,6 @@ class SignatureVerifier:
             )
             return CheckResult(Check.SIGNATURE, (), rules.ALL_RULES, notes=(note,))
         source = options.get("signature_source")
-        if source is None:
-            raise SignatureError(
-                f"cannot check the signature of {target.image.reference}: no signature source "
-                "for this image",
-                hint="the image source must provide signature discovery",
-            )
         trusted_root = options.get("trusted_root")
         return verify_image(
             target.image.manifest_digest,
@@ -77,15 +71,23 @@ class SignatureVerifier:
 def verify_image(
     digest: str,
     reference: str,
-    source: SignatureSource,
+    source: SignatureSource | None,
     policy: SignaturePolicy,
     *,
     trusted_root: Path | None = None,
     policy_source: str = "policy",
 ) -> CheckResult:
-    """Verify the signatures and attestations of the image ``digest`` against ``policy``."""
-    objects = build_policy(policy, policy_source)  # bad key files fail before any network call
+    """Verify the signatures and attestations of the image ``digest`` against ``policy``.
+
+    The policy's keys and an explicit trusted root are loaded first, so a bad input is reported
+    as such before any discovery (and whatever discovery would have found)."""
+    objects = build_policy(policy, policy_source)
     explicit_root = load_trust_root(trusted_root) if trusted_root is not None else None
+    if source is None:
+        raise SignatureError(
+            f"cannot check the signature of {reference}: no signature source for this image",
+            hint="the image source must provide signature discovery",
+        )
     loaded: list[TrustRoot] = []
 
     def trust() -> TrustRoot:
