@@ -265,16 +265,25 @@ _MISSING = object()
 
 
 def predicate_value(predicate: Any, path: str) -> Any:
-    """The value at a dotted path (``builder.id``, ``materials.0.uri``) or ``_MISSING``."""
-    node = predicate
-    for part in path.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _MISSING
-    return node
+    """The value at a dotted path (``builder.id``, ``materials.0.uri``) or ``_MISSING``. Keys
+    that contain dots themselves (cosign's vuln predicate has ``invocation."builder.id"``) are
+    found too: at each level the longest key matching the rest of the path wins."""
+    return _lookup(predicate, path.split("."))
+
+
+def _lookup(node: Any, parts: list[str]) -> Any:
+    if not parts:
+        return node
+    if isinstance(node, Mapping):
+        for end in range(len(parts), 0, -1):
+            key = ".".join(parts[:end])
+            if key in node:
+                found = _lookup(node[key], parts[end:])
+                if found is not _MISSING:
+                    return found
+    elif isinstance(node, list) and parts[0].isdigit() and int(parts[0]) < len(node):
+        return _lookup(node[int(parts[0])], parts[1:])
+    return _MISSING
 
 
 def _same(actual: Any, wanted: str | int | float | bool) -> bool:

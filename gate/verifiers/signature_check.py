@@ -201,6 +201,11 @@ class _Report:
                 }
             )
             found = f"found: {', '.join(types)}" if types else "no attestation found"
+            unreadable = sum(
+                1 for m in self.materials if m.role is Role.ATTESTATION and m.statement is None
+            )
+            if unreadable:
+                found += f"; {unreadable} unreadable attestation(s)"
             head = (
                 f"no attestation of type {predicate_type} ({found}; looked at: {self.looked_at()})"
             )
