@@ -81,7 +81,7 @@ class Key:
         return self.label
 
     def check(self, material: Material, ctx: VerifyContext) -> Outcome:
-        return ctx.binding(material) + ctx.with_key(material, self.key, self.label)
+        return ctx.binding(material) + ctx.with_key(material, self.key)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class Identity:
                         f"{name} {value} not allowed (allowed: {matcher.describe()})",
                     )
                 )
-        return outcome + Outcome(tuple(found), (f"identity {who.describe()}",))
+        return outcome + Outcome(tuple(found), (f"signed by {who.describe()}",))
 
 
 # -- requirements ------------------------------------------------------------------------------

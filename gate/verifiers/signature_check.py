@@ -303,14 +303,16 @@ def _signature_rule(requirement: Requirement) -> Rule:
 
 def _reason_lines(attempts: Sequence[Attempt]) -> list[str]:
     """One line per artifact: the reasons every signer shares (what the artifact signs, its
-    format), then each signer's own reasons."""
+    format), then each signer's own reasons, after the signer's name."""
     by_material: dict[int, list[Attempt]] = {}
     for attempt in attempts:
         by_material.setdefault(attempt.material.number, []).append(attempt)
     lines = []
     for group in by_material.values():
         material = group[0].material
-        shared = set.intersection(*(set(a.outcome.reasons) for a in group))
+        shared = (
+            set.intersection(*(set(a.outcome.reasons) for a in group)) if len(group) > 1 else set()
+        )
         ordered_shared = [r for r in group[0].outcome.reasons if r in shared]
         parts = [_texts(ordered_shared)] if ordered_shared else []
         for attempt in group:

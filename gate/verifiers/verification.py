@@ -114,7 +114,8 @@ class VerifyContext:
 
     def _compute_binding(self, m: Material) -> Outcome:
         if m.problems or m.kind is None:
-            return Outcome(reasons(ReasonKind.FORMAT, [f"unreadable: {p}" for p in m.problems]))
+            texts = [f"unreadable: {p}" for p in m.problems] or ["unreadable"]
+            return Outcome(reasons(ReasonKind.FORMAT, texts))
         found: list[Reason] = []
         names: list[str] = []
         if m.simple_signing is not None:
@@ -163,7 +164,7 @@ class VerifyContext:
 
     # -- key signers --------------------------------------------------------------------------
 
-    def with_key(self, m: Material, key: PublicKey, label: str) -> Outcome:
+    def with_key(self, m: Material, key: PublicKey) -> Outcome:
         if m.kind is None:
             return Outcome()
         if not self._key_verifies(m, key):
@@ -171,7 +172,7 @@ class VerifyContext:
                 (
                     Reason(
                         ReasonKind.SIGNATURE,
-                        f"the signature does not verify with {label} (signed with another key, "
+                        "the signature does not verify with this key (signed with another key, "
                         "or the payload was changed)",
                     ),
                 )

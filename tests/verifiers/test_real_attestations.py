@@ -63,7 +63,7 @@ def test_tampered_attestation_fails(grype: Path) -> None:
     message = rules(check(grype, "alpine-tampered.att.json", "cosign.pub", SYFT))[
         "attestation/invalid"
     ]
-    assert "the signature does not verify with key cosign.pub" in message
+    assert "for key cosign.pub (ECDSA secp256r1): the signature does not verify" in message
 
 
 def test_attestation_by_another_key_fails(grype: Path) -> None:

@@ -79,7 +79,7 @@ def test_another_key_is_refused(fixtures: Path) -> None:
     )
     rule, message = only_finding(result)
     assert rule == "signature/invalid"
-    assert "does not verify with key cosign2.pub" in message
+    assert "for key cosign2.pub (ECDSA secp256r1): the signature does not verify" in message
     assert verified(result) == []
 
 

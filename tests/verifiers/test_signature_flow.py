@@ -171,7 +171,8 @@ def test_wrong_key_fails(
     report = gate(images["app"], policy, [signed(keys[kind], digest)], digest=digest)
     assert report.decision.verdict is Verdict.FAIL
     assert rules_of(report) == ["signature/invalid"]
-    assert "does not verify with key keys/release.pub" in messages(report)
+    assert "for key keys/release.pub" in messages(report)
+    assert "the signature does not verify with this key" in messages(report)
 
 
 def test_unsigned_image_fails(
