@@ -202,7 +202,9 @@ class _Report:
             )
             found = f"found: {', '.join(types)}" if types else "no attestation found"
             unreadable = sum(
-                1 for m in self.materials if m.role is Role.ATTESTATION and m.statement is None
+                1
+                for m in self.materials
+                if m.role in (Role.ATTESTATION, None) and m.statement is None
             )
             if unreadable:
                 found += f"; {unreadable} unreadable attestation(s)"
