@@ -142,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a previous JSON report: findings are marked new, unchanged or fixed",
     )
 
+    sig = check.add_argument_group("signatures")
+    sig.add_argument(
+        "--trusted-root",
+        metavar="FILE",
+        type=Path,
+        default=_env("GATE_TRUSTED_ROOT"),
+        help="sigstore trusted_root.json for keyless verification and Rekor entries "
+        "(default: the public-good root embedded in sigstore-python; env GATE_TRUSTED_ROOT)",
+    )
+
     out = check.add_argument_group("reports")
     out.add_argument("--sarif", metavar="FILE", type=Path, help="write a SARIF 2.1.0 report")
     out.add_argument("--json", metavar="FILE", type=Path, help="write the JSON report")
@@ -220,6 +230,8 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError(f"--dockerfile {args.dockerfile}: no such file")
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (one per CPU) or more")
+    if args.trusted_root is not None and not Path(args.trusted_root).is_file():
+        raise UsageError(f"--trusted-root {args.trusted_root}: no such file")
 
     policy = load_policy(args.policy)
     policy_path = str(args.policy) if args.policy else "policies/default.toml (shipped)"
@@ -238,6 +250,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         fail_on=args.fail_on,
         baseline_path=args.baseline,
         today=dt.date.today(),
+        extra=_signature_inputs(args),
     )
     show_progress = not args.no_progress and stderr.isatty() and not _env("CI")
     progress = _LayerProgress(stderr) if show_progress else None
@@ -252,6 +265,11 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     stdout.write(console.render(report))
     stdout.flush()
     return report.decision.verdict.exit_code
+
+
+def _signature_inputs(args: argparse.Namespace) -> dict[str, object]:
+    """``GateRequest.extra`` entries of the signature check."""
+    return {"trusted_root": Path(args.trusted_root)} if args.trusted_root else {}
 
 
 def _write_reports(report: object, args: argparse.Namespace) -> None:

@@ -175,6 +175,10 @@ def _analyzer(check: Check) -> Analyzer:
         from gate.analyzers.secrets.analyzer import SecretsAnalyzer
 
         return SecretsAnalyzer()
+    if check is Check.SIGNATURE:
+        from gate.verifiers.signature_check import SignatureVerifier
+
+        return SignatureVerifier()
     raise UsageError(f"the {check.value} check is not available in this build of gate")
 
 
@@ -188,6 +192,13 @@ def _check_options(
             scan_context=policy.secrets.scan_context,
             scan_history=policy.secrets.scan_history,
             max_file_size=policy.secrets.max_file_size,
+        )
+    elif check is Check.SIGNATURE:
+        options.update(
+            signature_policy=policy.signature,
+            signature_source=request.extra.get("signature_source"),
+            trusted_root=request.extra.get("trusted_root"),
+            policy_source=request.policy_path,
         )
     return options
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from gate.errors import PolicyError
 from gate.models import Check, Severity
 from gate.policy.model import (
+    SIGNER_CLAIMS,
     AttestationSpec,
     ConfigPolicy,
     GateOn,
@@ -298,6 +299,7 @@ def _signer(spec: Mapping[str, Any]) -> SignerSpec:
         identity_regexp=spec.get("identity_regexp"),
         issuer=spec.get("issuer"),
         issuer_regexp=spec.get("issuer_regexp"),
+        claims={name: spec[name] for name in SIGNER_CLAIMS if name in spec},
     )
 
 
@@ -315,6 +317,7 @@ def _signature(table: Mapping[str, Any]) -> SignaturePolicy:
             )
             for a in table.get("attestations", [])
         ),
+        docker_reference=table.get("docker_reference"),
     )
 
 

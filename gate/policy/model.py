@@ -116,6 +116,20 @@ class ConfigPolicy:
     """Per-rule overrides keyed by rule id."""
 
 
+SIGNER_CLAIMS: tuple[str, ...] = (
+    "github_workflow_repository",
+    "github_workflow_ref",
+    "github_workflow_trigger",
+    "github_workflow_sha",
+    "github_workflow_name",
+    "build_config_uri",
+    "build_signer_uri",
+    "source_repository_uri",
+    "runner_environment",
+)
+"""Fulcio certificate claims a keyless signer may require (``[[signature.signers]]`` keys)."""
+
+
 @dataclass(frozen=True)
 class SignerSpec:
     """One accepted signer: a public key, or a keyless (Fulcio certificate) identity."""
@@ -132,6 +146,9 @@ class SignerSpec:
     """Exact OIDC issuer of the certificate (keyless)."""
     issuer_regexp: str | None = None
     """Regular expression the OIDC issuer must fully match (instead of ``issuer``)."""
+    claims: Mapping[str, str] = field(default_factory=dict)
+    """Keyless: certificate claims that must equal these values (``SIGNER_CLAIMS`` names, e.g.
+    ``github_workflow_ref = "refs/heads/main"``)."""
 
     @property
     def keyless(self) -> bool:
@@ -162,6 +179,9 @@ class SignaturePolicy:
     """All of these must have signed; None when not set (an empty set is refused at load)."""
     attestations: tuple[AttestationSpec, ...] = ()
     """Attestations the image must carry."""
+    docker_reference: str | None = None
+    """Repository the signatures must name (simple-signing ``docker-reference``, in-toto
+    subject name), tag and digest ignored; None = not checked."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +272,7 @@ class Policy:
 
 
 __all__ = [
+    "SIGNER_CLAIMS",
     "AttestationSpec",
     "ConfigPolicy",
     "GateOn",

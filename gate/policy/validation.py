@@ -26,6 +26,8 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import jsonschema  # noqa: E402
 
+from gate.policy.model import SIGNER_CLAIMS
+
 PathItem = str | int
 KeyPath = tuple[PathItem, ...]
 
@@ -241,6 +243,10 @@ def _signer_problems(signers: Sequence[Any], base: KeyPath) -> Iterator[tuple[Ke
             )
         if has_identity and not has_key and not has_issuer:
             yield (*here, "issuer"), "required for a keyless signer (or issuer_regexp)"
+        if has_key:
+            for claim in SIGNER_CLAIMS:
+                if claim in signer:
+                    yield (*here, claim), "only for keyless signers (identity)"
         for name in ("identity_regexp", "issuer_regexp"):
             pattern = signer.get(name)
             if isinstance(pattern, str):
@@ -267,6 +273,13 @@ def merged_problems(doc: Mapping[str, Any]) -> list[tuple[KeyPath, str]]:
             problems.append(
                 (("checks", "signature"), "false contradicts signature.required = true")
             )
+    if signature.get("attestations") and not signature.get("signers") and "all_of" not in signature:
+        problems.append(
+            (
+                ("signature", "attestations"),
+                "need signature.signers or signature.all_of (who must have signed them?)",
+            )
+        )
     return problems
 
 
