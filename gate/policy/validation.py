@@ -26,7 +26,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import jsonschema  # noqa: E402
 
-from gate.policy.model import SIGNER_CLAIMS
+from gate.policy.model import SIGNER_CLAIMS  # noqa: E402
 
 PathItem = str | int
 KeyPath = tuple[PathItem, ...]
