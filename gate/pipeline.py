@@ -109,7 +109,10 @@ def run_gate(
         fail_on=request.fail_on,
         baseline=baseline,
     )
+    from gate.policy.compliance import compliance_summary
+
     return Report(
+        compliance=compliance_summary(results, decision, _compliance_regimes(request)),
         tool_version=__version__,
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         policy_path=request.policy_path,
@@ -240,6 +243,14 @@ def _attribute(
         request.target_stage,
         _base_diff_ids(request),
     )
+
+
+def _compliance_regimes(request: GateRequest) -> tuple[str, ...]:
+    """``--compliance REGIMES``, else the policy's ``config.compliance``; none otherwise."""
+    asked = request.extra.get("compliance_regimes")
+    if asked:
+        return tuple(asked)
+    return tuple(request.policy.config.compliance)
 
 
 def _redacted_summary(image: Image) -> ImageSummary:

@@ -3,10 +3,6 @@
 Modules: :mod:`.rules` (the rule catalogue), :mod:`.compliance` (regimes and controls),
 :mod:`.dockerfile_checks`, :mod:`.image_checks`, :mod:`.eol` (dated OS end-of-life table),
 :mod:`.shell` / :mod:`.scripts` / :mod:`.packages` (what RUN lines do), :mod:`.base_images`,
-:mod:`.file_analyzer` (layer walk part), :mod:`.analyzer` (the check).
+:mod:`.file_analyzer` (layer walk part), :mod:`.analyzer` (the check). Nothing is imported
+here, so reading the regime catalogue does not load the rules.
 """
-
-from gate.analyzers.config.analyzer import ConfigAnalyzer
-from gate.analyzers.config.file_analyzer import ConfigFileAnalyzer
-
-__all__ = ["ConfigAnalyzer", "ConfigFileAnalyzer"]
