@@ -58,10 +58,15 @@ class Step:
     """Index of its layer, None for an empty-layer entry."""
 
 
+_CONTENT = frozenset({"RUN", "COPY", "ADD"})
+
+
 @dataclass(frozen=True)
 class LayerAttribution:
-    by_layer: dict[int, Instruction] = field(default_factory=dict)
-    """Layer index -> the instruction that made it."""
+    by_layer: dict[int, tuple[Instruction, ...]] = field(default_factory=dict)
+    """Layer index -> the instruction(s) that made it: one, or several when the builder
+    squashed steps into one layer (``buildah bud`` without ``--layers``: every step but the
+    last is an empty-layer entry)."""
     base_layers: int | None = None
     """How many leading layers belong to the base image; None when unknown."""
     from_instruction: Instruction | None = None
@@ -218,11 +223,17 @@ def attribute_layers(
             rule="no image history entry matches the Dockerfile: layers not attributed",
             steps=len(parsed),
         )
-    by_layer: dict[int, Instruction] = {}
-    for i, j in pairs.items():
+    by_layer: dict[int, tuple[Instruction, ...]] = {}
+    previous = -1
+    for i in sorted(pairs):
+        j = pairs[i]
         layer = parsed[i].layer
-        if layer is not None:
-            by_layer[layer] = instructions[j]
+        if layer is None:
+            continue
+        # The layer holds what every content step since the previous layer wrote.
+        made = [x for x in instructions[previous + 1 : j + 1] if x.keyword in _CONTENT]
+        by_layer[layer] = tuple(made) or (instructions[j],)
+        previous = j
     first = min(pairs)
     base = sum(1 for step in parsed[:first] if step.layer is not None)
     rule = "layers before the first history entry of the Dockerfile's final stage"
@@ -291,24 +302,24 @@ def attribute_findings(
         image.config, len(image.layers), dockerfile, target, base_diff_ids
     )
 
-    def located(instruction: Instruction) -> Location:
+    def located(made: Sequence[Instruction]) -> Location:
         return Location(
             kind=LocationKind.DOCKERFILE,
             path=repo_path,
-            start_line=instruction.start_line,
-            end_line=instruction.end_line,
+            start_line=made[0].start_line,
+            end_line=made[-1].end_line,
         )
 
     def attributed(location: Location) -> Location:
         if location.layer is None or location.attributed_to is not None:
             return location
-        instruction = attribution.by_layer.get(location.layer.index)
-        if instruction is None and attribution.base_layers is not None and \
-                location.layer.index < attribution.base_layers:
-            instruction = attribution.from_instruction
-        if instruction is None:
+        made = attribution.by_layer.get(location.layer.index)
+        if made is None and attribution.base_layers is not None and \
+                location.layer.index < attribution.base_layers and attribution.from_instruction:
+            made = (attribution.from_instruction,)
+        if not made:
             return location
-        return replace(location, attributed_to=located(instruction))
+        return replace(location, attributed_to=located(made))
 
     out = []
     for result in results:
