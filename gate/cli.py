@@ -152,6 +152,33 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the public-good root embedded in sigstore-python; env GATE_TRUSTED_ROOT)",
     )
 
+    cfg = check.add_argument_group("configuration check")
+    cfg.add_argument(
+        "--compliance",
+        metavar="REGIMES",
+        nargs="?",
+        const="",
+        default=None,
+        help="print a per-control pass/fail table: comma-separated regimes (cis-docker, "
+        "nist-800-53, pci-dss, hipaa, iso-27001); default: the policy's config.compliance, "
+        "else all",
+    )
+    cfg.add_argument(
+        "--base-image",
+        metavar="REF",
+        help="the base image the checked image was built on: its layers are the base's, the "
+        "rest the image's own (setuid rule; default: from the Dockerfile or the history)",
+    )
+    cfg.add_argument(
+        "--dockerfiles",
+        metavar="PATH",
+        nargs="+",
+        type=Path,
+        default=[],
+        help="more Dockerfiles to check with the Dockerfile rules (e.g. every service of a "
+        "monorepo in one run)",
+    )
+
     out = check.add_argument_group("reports")
     out.add_argument("--sarif", metavar="FILE", type=Path, help="write a SARIF 2.1.0 report")
     out.add_argument("--json", metavar="FILE", type=Path, help="write the JSON report")
@@ -184,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # jsonschema imports rfc3987_syntax when it is installed, which compiles a grammar at import
+    # (1.5-2.5 s): only the "iri" formats need it and the policy and report schemas use none.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -222,8 +252,13 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from gate.pipeline import GateRequest, run_gate
     from gate.policy.loader import load_policy
 
-    if args.image is None and args.context is None:
+    if args.image is None and args.context is None and args.dockerfile is None \
+            and not args.dockerfiles:
         raise UsageError("nothing to check: give --image, --context, or both")
+    for extra in args.dockerfiles:
+        if not extra.is_file():
+            raise UsageError(f"--dockerfiles {extra}: no such file")
+    compliance = _parse_regimes(args.compliance)
     if args.context is not None and not args.context.is_dir():
         raise UsageError(f"--context {args.context}: not a directory")
     if args.dockerfile is not None and not args.dockerfile.is_file():
@@ -250,7 +285,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         fail_on=args.fail_on,
         baseline_path=args.baseline,
         today=dt.date.today(),
-        extra=_signature_inputs(args),
+        extra={**_signature_inputs(args), **_config_extra(args, compliance, policy)},
     )
     show_progress = not args.no_progress and stderr.isatty() and not _env("CI")
     progress = _LayerProgress(stderr) if show_progress else None
@@ -263,6 +298,10 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     console = ConsoleReporter(color=stdout.isatty() and not _env("NO_COLOR"), quiet=args.quiet)
     stdout.write(console.render(report))
+    if args.compliance is not None and not args.quiet:
+        from gate.reporters.compliance import ComplianceReporter
+
+        stdout.write("\n" + ComplianceReporter().render(report))
     stdout.flush()
     return report.decision.verdict.exit_code
 
@@ -270,6 +309,36 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _signature_inputs(args: argparse.Namespace) -> dict[str, object]:
     """``GateRequest.extra`` entries of the signature check."""
     return {"trusted_root": Path(args.trusted_root)} if args.trusted_root else {}
+def _parse_regimes(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from gate.policy.compliance import known_regimes
+
+    regimes = tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
+    unknown = [r for r in regimes if r not in known_regimes()]
+    if unknown:
+        raise UsageError(
+            f"--compliance: unknown regime {unknown[0]!r} (known: {', '.join(known_regimes())})"
+        )
+    return regimes
+
+
+def _config_extra(
+    args: argparse.Namespace, compliance: tuple[str, ...] | None, policy: object
+) -> dict[str, object]:
+    from gate.policy.compliance import known_regimes
+    from gate.policy.model import Policy
+
+    assert isinstance(policy, Policy)
+    extra: dict[str, object] = {}
+    if args.dockerfiles:
+        extra["config.dockerfiles"] = tuple(args.dockerfiles)
+    if args.base_image:
+        extra["config.base_image"] = args.base_image
+    if compliance is not None:
+        # --compliance alone: the policy's regimes, else every regime gate knows.
+        extra["compliance_regimes"] = compliance or policy.config.compliance or known_regimes()
+    return extra
 
 
 def _write_reports(report: object, args: argparse.Namespace) -> None:

@@ -303,6 +303,25 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class ControlResult:
+    """One compliance control, as the policy decision leaves it (configuration issue)."""
+
+    regime: str
+    """``cis-docker``, ``nist-800-53``, ``pci-dss``, ``hipaa``, ``iso-27001``."""
+    control: str
+    title: str
+    status: str
+    """``pass``, ``fail`` (a finding against it is not suppressed) or ``not-evaluated`` (no
+    rule or check for it ran)."""
+    rules: tuple[str, ...] = ()
+    """The rules (and checks) that evaluate it in this run."""
+    findings: tuple[Fingerprint, ...] = ()
+    """Fingerprints of the findings behind a failure."""
+    suppressed: int = 0
+    """Findings against it that policy exceptions suppressed."""
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a reporter may render. Reporters only render; they decide nothing."""
 
@@ -315,6 +334,8 @@ class Report:
     checks: tuple[CheckResult, ...]
     decision: Decision
     duration_seconds: float = 0.0
+    compliance: tuple[ControlResult, ...] = ()
+    """Per-control pass/fail for the regimes the run reports on."""
 
 
 @dataclass(frozen=True)

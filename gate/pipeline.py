@@ -69,7 +69,7 @@ def run_gate(
 ) -> Report:
     started = time.monotonic()
     checks = selected_checks(request)
-    if request.image_ref is None and request.context_dir is None:
+    if request.image_ref is None and request.context_dir is None and request.dockerfile is None:
         raise UsageError("nothing to check: give --image, --context, or both")
 
     image = _open_image(request) if request.image_ref else None
@@ -111,7 +111,10 @@ def run_gate(
         fail_on=request.fail_on,
         baseline=baseline,
     )
+    from gate.policy.compliance import compliance_summary
+
     return Report(
+        compliance=compliance_summary(results, decision, _compliance_regimes(request)),
         tool_version=__version__,
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         policy_path=request.policy_path,
@@ -167,6 +170,13 @@ def _file_analyzers(checks: Sequence[Check], request: GateRequest) -> list[Layer
         from gate.analyzers.secrets.file_analyzer import SecretFileAnalyzer
 
         analyzers.append(SecretFileAnalyzer(max_file_size=request.policy.secrets.max_file_size))
+    if Check.CONFIG in checks:
+        from gate.analyzers.config.file_analyzer import ConfigFileAnalyzer
+        from gate.analyzers.os_release import OsReleaseFileAnalyzer
+
+        names = {a.name for a in analyzers}
+        analyzers += [a for a in (OsReleaseFileAnalyzer(), ConfigFileAnalyzer())
+                      if a.name not in names]
     return analyzers
 
 
@@ -179,6 +189,10 @@ def _analyzer(check: Check) -> Analyzer:
         from gate.verifiers.signature_check import SignatureVerifier
 
         return SignatureVerifier()
+    if check is Check.CONFIG:
+        from gate.analyzers.config.analyzer import ConfigAnalyzer
+
+        return ConfigAnalyzer()
     raise UsageError(f"the {check.value} check is not available in this build of gate")
 
 
@@ -200,13 +214,56 @@ def _check_options(
             trusted_root=request.extra.get("trusted_root"),
             policy_source=request.policy_path,
         )
+    elif check is Check.CONFIG:
+        config = policy.config
+        options.update(
+            pin_base_digest=config.pin_base_digest,
+            allowed_registries=config.allowed_registries,
+            max_image_age_days=config.max_image_age_days,
+            required_labels=config.required_labels,
+            dockerfiles=tuple(
+                (path, _repo_relative(path, request))
+                for path in request.extra.get("config.dockerfiles", ())
+            ),
+            base_diff_ids=_base_diff_ids(request),
+        )
     return options
+
+
+def _base_diff_ids(request: GateRequest) -> tuple[str, ...] | None:
+    """``--base-image``: its layers are the base of the checked image (configuration check)."""
+    ref = request.extra.get("config.base_image")
+    if not ref:
+        return None
+    from gate.sources.image import open_image
+
+    return open_image(str(ref), request.platform).config.diff_ids
 
 
 def _attribute(
     results: list[CheckResult], image: Image | None, dockerfile: Path | None, request: GateRequest
 ) -> list[CheckResult]:
-    return results
+    """Every finding located in an image layer gets the Dockerfile line that made the layer."""
+    if image is None or dockerfile is None:
+        return results
+    from gate.layer_attribution import attribute_findings
+
+    return attribute_findings(
+        results,
+        image,
+        dockerfile,
+        _repo_relative(dockerfile, request),
+        request.target_stage,
+        _base_diff_ids(request),
+    )
+
+
+def _compliance_regimes(request: GateRequest) -> tuple[str, ...]:
+    """``--compliance REGIMES``, else the policy's ``config.compliance``; none otherwise."""
+    asked = request.extra.get("compliance_regimes")
+    if asked:
+        return tuple(asked)
+    return tuple(request.policy.config.compliance)
 
 
 def _redacted_summary(image: Image) -> ImageSummary:

@@ -283,6 +283,7 @@ def _config(table: Mapping[str, Any]) -> ConfigPolicy:
         max_image_age_days=table.get("max_image_age_days", d.max_image_age_days),
         required_labels=tuple(table.get("required_labels", d.required_labels)),
         rules=rules,
+        compliance=tuple(table.get("compliance", d.compliance)),
     )
 
 

@@ -114,6 +114,8 @@ class ConfigPolicy:
     """Labels the image config must carry."""
     rules: Mapping[str, RuleOverride] = field(default_factory=dict)
     """Per-rule overrides keyed by rule id."""
+    compliance: tuple[str, ...] = ()
+    """Compliance regimes the reports summarise per control (``cis-docker``, ...)."""
 
 
 SIGNER_CLAIMS: tuple[str, ...] = (

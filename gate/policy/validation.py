@@ -14,19 +14,13 @@ import difflib
 import functools
 import json
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-# jsonschema probes optional format libraries when it is imported; rfc3987-syntax, when some other
-# package installed it, compiles ~40 grammars at import (3-5 s on every gate run). The policy
-# schema uses no IRI format, so the probe is answered "absent" unless something imported it.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+import jsonschema
 
-import jsonschema  # noqa: E402
-
-from gate.policy.model import SIGNER_CLAIMS  # noqa: E402
+from gate.policy.model import SIGNER_CLAIMS
 
 PathItem = str | int
 KeyPath = tuple[PathItem, ...]

@@ -23,6 +23,7 @@ from gate.errors import InputError
 from gate.models import (
     Check,
     CheckResult,
+    ControlResult,
     EvaluatedFinding,
     ExceptionRef,
     Finding,
@@ -41,7 +42,8 @@ from gate.models import (
 )
 from gate.policy.baseline import Baseline
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1: ``compliance`` (per-control status of the regimes the run reports on)."""
 
 
 @functools.cache
@@ -109,6 +111,19 @@ def report_document(report: Report) -> dict[str, Any]:
             "unused": [_exception(x) for x in decision.unused_exceptions],
         },
         "baseline": {"fixed": [_finding(f) for f in decision.fixed]} if has_baseline else None,
+        "compliance": [_control(c) for c in report.compliance],
+    }
+
+
+def _control(control: ControlResult) -> dict[str, Any]:
+    return {
+        "regime": control.regime,
+        "control": control.control,
+        "title": control.title,
+        "status": control.status,
+        "rules": list(control.rules),
+        "findings": list(control.findings),
+        "suppressed": control.suppressed,
     }
 
 

@@ -299,6 +299,7 @@ def _result(evaluated: EvaluatedFinding, index: Mapping[str, int], report: Repor
         kind="fail",
         message=om.Message(text=finding.message),
         locations=[_location(finding.location)],
+        related_locations=_related(finding.location),
         partial_fingerprints={FINGERPRINT_KEY: finding.fingerprint},
         suppressions=suppressions,
         baseline_state=evaluated.baseline,
@@ -378,6 +379,25 @@ def _location(location: Location) -> om.Location:
         physical_location=_physical(_metadata_uri(location), IMAGE_METADATA, None),
         logical_locations=[_logical(location)],
     )
+
+
+def _related(location: Location) -> list[om.Location] | None:
+    """§3.27.22: an image finding shown at its Dockerfile line keeps the in-image evidence as a
+    related location (the file in ``IMAGE``, or the config field in ``IMAGE_METADATA``)."""
+    if location.attributed_to is None:
+        return None
+    if location.kind is LocationKind.IMAGE_FILE:
+        physical = _physical(location.path.lstrip("/"), IMAGE_ROOT, location)
+    else:
+        physical = _physical(_metadata_uri(location), IMAGE_METADATA, None)
+    return [
+        om.Location(
+            id=0,
+            physical_location=physical,
+            logical_locations=[_logical(location)],
+            message=om.Message(text=f"in the image: {location.path}"),
+        )
+    ]
 
 
 def _physical(path: str, base: str, lines: Location | None) -> om.PhysicalLocation:

@@ -35,7 +35,7 @@ def test_valid_against_the_shipped_schema(
 ) -> None:
     doc = render(sample_report(tmp_path))
     assert [e.message for e in validator.iter_errors(doc)] == []
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.0"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.1"
 
 
 def test_content(tmp_path: Path) -> None:

@@ -96,12 +96,18 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def secret_name(name: str) -> bool:
+    """Whether a variable name says it holds a credential (``API_TOKEN``, ``DB_PASSWORD``; not
+    ``TOKEN_FILE``, ``GPG_KEY``, ``PUBLIC_KEY``)."""
+    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.search(name)
+
+
 def named_secret_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """(name, value) pairs whose NAME says secret and whose value is a literal credential
     (not empty, not a placeholder, not a ``$VAR`` reference, not a path or word)."""
     found = []
     for name, value in pairs:
-        if not _SECRET_NAME.search(name) or _NOT_SECRET_NAME.search(name):
+        if not secret_name(name):
             continue
         if filters.is_placeholder(value) or not filters.env_value_ok(value):
             continue
