@@ -173,6 +173,10 @@ def _analyzer(check: Check) -> Analyzer:
         from gate.analyzers.secrets.analyzer import SecretsAnalyzer
 
         return SecretsAnalyzer()
+    if check is Check.VULNERABILITIES:
+        from gate.analyzers.vulnerabilities import VulnerabilitiesAnalyzer
+
+        return VulnerabilitiesAnalyzer()
     raise UsageError(f"the {check.value} check is not available in this build of gate")
 
 
@@ -187,7 +191,32 @@ def _check_options(
             scan_history=policy.secrets.scan_history,
             max_file_size=policy.secrets.max_file_size,
         )
+    if check is Check.VULNERABILITIES:
+        options.update(_vulnerability_options(request))
     return options
+
+
+def _vulnerability_options(request: GateRequest) -> dict[str, Any]:
+    """``GateRequest.extra`` keys of the vulnerabilities check (set by the CLI): ``inventory``
+    (an Inventory), ``vuln_db`` (paths), ``osv_api`` (URL), ``db_dir``, ``vex``,
+    ``trivy_json``, ``grype_json`` (paths). Indexes of ``--vuln-db`` sources are cached beside
+    the layer cache."""
+    from gate.matchers.database import DatabaseChoice
+
+    extra = request.extra
+    cache = request.walk.cache_dir
+    return {
+        "inventory": extra.get("inventory"),
+        "database": DatabaseChoice(
+            vuln_db=tuple(Path(p) for p in extra.get("vuln_db") or ()),
+            osv_api=extra.get("osv_api"),
+            db_dir=Path(extra["db_dir"]) if extra.get("db_dir") else None,
+            index_cache=cache,
+        ),
+        "vex": tuple(Path(p) for p in extra.get("vex") or ()),
+        "trivy_json": tuple(Path(p) for p in extra.get("trivy_json") or ()),
+        "grype_json": tuple(Path(p) for p in extra.get("grype_json") or ()),
+    }
 
 
 def _attribute(

@@ -1,0 +1,217 @@
+"""The vulnerabilities check: the package inventory matched to OSV advisories, plus other
+scanners' results and VEX statements, as findings.
+
+Inputs (``ScanTarget.options``, resolved by the pipeline; nothing here reads CLI flags):
+
+* ``inventory``: the :class:`~gate.models.Inventory` of the image or SBOM.
+* ``database``: a :class:`~gate.matchers.database.DatabaseChoice` (``--vuln-db``,
+  ``--osv-api``, or the ``gate db update`` cache). Needed whenever there is an inventory: no
+  database is an :class:`~gate.errors.AdvisoryDatabaseError` (exit 2), never a pass.
+* ``trivy_json`` / ``grype_json``: result files of those scanners (tuples of paths).
+* ``vex``: OpenVEX documents (tuple of paths).
+
+A run with neither an image nor an SBOM nor peer results (a build-context-only run) has
+nothing to match: the check is not applicable and says so in a note.
+
+Every finding is located at the package database file it was read from (``found_in``) in the
+layer that added the package, so attribution can point at the Dockerfile line later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gate.analyzers.interface import ScanTarget
+from gate.errors import GateError
+from gate.models import (
+    Check,
+    CheckResult,
+    Finding,
+    Inventory,
+    LayerRef,
+    PropertyValue,
+    ScanNote,
+)
+
+NOTE_NOT_APPLICABLE = "not-applicable"
+NOTE_DATABASE = "advisory-database"
+NOTE_VEX = "vex-not-affected"
+
+
+class VulnerabilitiesAnalyzer:
+    """The vulnerabilities check (``Check.VULNERABILITIES``)."""
+
+    check = Check.VULNERABILITIES
+
+    def run(self, target: ScanTarget) -> CheckResult:
+        options = target.options
+        inventory: Inventory | None = options.get("inventory")
+        peer_hits = _peer_hits(options)
+        if inventory is None and not peer_hits:
+            if target.image is not None:
+                raise GateError(
+                    "the vulnerabilities check needs the package inventory of the image, and "
+                    "none was produced for it",
+                    hint="scan an SBOM (--sbom), give --trivy-json/--grype-json results, or "
+                    "leave the check out with --checks",
+                )
+            return CheckResult(
+                check=Check.VULNERABILITIES,
+                findings=(),
+                rules=(),
+                notes=(
+                    ScanNote(
+                        NOTE_NOT_APPLICABLE,
+                        1,
+                        "no image, SBOM or scanner results to match: the vulnerabilities "
+                        "check does not apply to a build context alone",
+                    ),
+                ),
+                metadata={"applicable": False},
+            )
+
+        from gate.matchers.aliases import merge_hits, rules_for, to_finding
+
+        hits = list(peer_hits)
+        notes: list[ScanNote] = []
+        metadata: dict[str, PropertyValue] = {"applicable": True}
+        stats: Counter[str] = Counter()
+        today: dt.date = options.get("today") or dt.date.today()
+        if inventory is not None:
+            own, own_notes, own_meta, own_stats = _match_inventory(inventory, options, today)
+            hits = own + hits
+            notes += own_notes
+            metadata.update(own_meta)
+            stats.update(own_stats)
+            notes += list(inventory.notes)
+        layers = _image_layers(target)
+        hits = [_resolve_layer(h, layers) for h in hits]
+        total = len(target.image.layers) if target.image is not None else None
+        findings = [to_finding(group, total) for group in merge_hits(hits)]
+        vex_paths: Sequence[Path] = options.get("vex") or ()
+        if vex_paths:
+            findings, suppressed = _apply_vex(findings, vex_paths, target)
+            stats["vex_not_affected"] = suppressed
+            if suppressed:
+                notes.append(
+                    ScanNote(
+                        NOTE_VEX,
+                        suppressed,
+                        "findings a VEX statement declares not_affected (shown as suppressed)",
+                    )
+                )
+        if peer_hits:
+            metadata["peer_results"] = tuple(
+                str(p) for key in ("trivy_json", "grype_json") for p in options.get(key) or ()
+            )
+            stats["peer_hits"] = len(peer_hits)
+        stats["findings"] = len(findings)
+        stats["vulnerable_packages"] = len(
+            {(f.package.name, f.package.version, f.location.path) for f in findings if f.package}
+        )
+        return CheckResult(
+            check=Check.VULNERABILITIES,
+            findings=tuple(findings),
+            rules=rules_for(findings),
+            notes=tuple(notes),
+            stats=dict(stats),
+            metadata=metadata,
+        )
+
+
+def _match_inventory(
+    inventory: Inventory, options: Mapping[str, Any], today: dt.date
+) -> tuple[list[Any], list[ScanNote], dict[str, PropertyValue], Counter[str]]:
+    from gate.matchers.database import DatabaseChoice, describe, open_database
+    from gate.matchers.matching import match_packages, notes_of
+    from gate.policy.evaluate import ADVISORY_DB_UPDATED
+
+    choice = options.get("database") or DatabaseChoice()
+    source = open_database(choice)
+    hits, match_stats = match_packages(inventory.packages, source)
+    info = source.info
+    updated = info.updated
+    age = _age_days(updated, today)
+    detail = describe(info) + (f" ({age} days old)" if age is not None else "")
+    notes = [ScanNote(NOTE_DATABASE, info.records, detail), *notes_of(match_stats)]
+    metadata: dict[str, PropertyValue] = {
+        "advisory_db": info.source,
+        "advisory_db_records": info.records,
+        "advisory_db_newest_record": info.newest_modified,
+        "advisory_db_downloaded_at": info.downloaded_at,
+        "advisory_db_age_days": age,
+        "advisory_db_ecosystems": info.ecosystems,
+        "inventory_source": inventory.source,
+    }
+    if updated:
+        metadata[ADVISORY_DB_UPDATED] = updated
+    stats: Counter[str] = Counter(
+        packages=match_stats.packages,
+        packages_with_advisories=match_stats.packages_matched,
+        advisories_considered=match_stats.advisories_considered,
+    )
+    return hits, notes, metadata, stats
+
+
+def _age_days(updated: str | None, today: dt.date) -> int | None:
+    if not updated:
+        return None
+    try:
+        day = dt.datetime.fromisoformat(updated.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+    return (today - day).days
+
+
+def _peer_hits(options: Mapping[str, Any]) -> list[Any]:
+    from gate.matchers.peer_results import read_grype, read_trivy
+
+    hits: list[Any] = []
+    for path in options.get("trivy_json") or ():
+        hits.extend(read_trivy(Path(path)))
+    for path in options.get("grype_json") or ():
+        hits.extend(read_grype(Path(path)))
+    return hits
+
+
+def _image_layers(target: ScanTarget) -> dict[str, LayerRef]:
+    if target.image is None:
+        return {}
+    refs: dict[str, LayerRef] = {}
+    for layer in target.image.summary().layers:
+        refs[layer.digest] = layer
+        refs[layer.diff_id] = layer
+    return refs
+
+
+def _resolve_layer(hit: Any, layers: Mapping[str, LayerRef]) -> Any:
+    """Peer results name layers by digest: use the scanned image's LayerRef when it is there,
+    else drop the unknown position (index -1) rather than show a wrong layer number."""
+    layer = hit.layer
+    if layer is None or layer.index >= 0:
+        return hit
+    known = layers.get(layer.diff_id) or layers.get(layer.digest)
+    return replace(hit, layer=known)
+
+
+def _apply_vex(
+    findings: list[Finding], paths: Sequence[Path], target: ScanTarget
+) -> tuple[list[Finding], int]:
+    from gate.matchers.vex import apply_vex, load_vex
+
+    statements = [s for path in paths for s in load_vex(Path(path))]
+    image = target.image
+    return apply_vex(
+        findings,
+        statements,
+        image_digest=image.manifest_digest if image else None,
+        image_ref=image.reference if image else None,
+    )
+
+
+__all__ = ["VulnerabilitiesAnalyzer"]
