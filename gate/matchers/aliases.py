@@ -6,7 +6,10 @@ GHSA-462w-v97r-4m45 and CVE-2019-10906 are one vulnerability. Hits about the sam
 package are grouped by the connected components of their ids (union-find), so the same
 vulnerability from two databases -- or from gate's matching and a Trivy result -- is one finding
 listing every id. ``upstream`` ids are *not* aliases (a distro record may bundle several
-upstream CVEs) and never merge findings; they are listed in the finding's properties.
+upstream CVEs: a DSA) and do not merge findings -- except the single upstream id of a record
+about exactly one upstream vulnerability (``DEBIAN-CVE-2024-1``, ``ALPINE-CVE-2024-1``): that
+record *is* the distro's view of that CVE for this package, so it merges with the CVE that
+another source (Trivy, Grype, a CVE-keyed record) reports on the same package.
 
 The finding's id prefers the CVE (what most policies and people name), then GHSA, then the
 others in sorted order; its severity and CVSS score are the worst of the group; fixed versions
@@ -59,6 +62,12 @@ def _id_rank(ident: str) -> tuple[int, str]:
     return (2, upper)
 
 
+def _merge_ids(hit: Hit) -> tuple[str, ...]:
+    if len(hit.upstream) == 1 and hit.upstream[0] not in hit.ids:
+        return (*hit.ids, hit.upstream[0])
+    return hit.ids
+
+
 def primary_id(ids: Iterable[str]) -> str:
     return min(ids, key=_id_rank)
 
@@ -80,7 +89,7 @@ def merge_hits(hits: Sequence[Hit]) -> list[Merged]:
     for group in by_package.values():
         uf = _UnionFind()
         for hit in group:
-            ids = [i.upper() for i in hit.ids]
+            ids = [i.upper() for i in _merge_ids(hit)]
             for other in ids[1:]:
                 uf.union(ids[0], other)
             uf.find(ids[0])
@@ -90,7 +99,7 @@ def merge_hits(hits: Sequence[Hit]) -> list[Merged]:
         for members in components.values():
             spelled: dict[str, str] = {}
             for hit in members:
-                for ident in hit.ids:
+                for ident in _merge_ids(hit):
                     spelled.setdefault(ident.upper(), ident)
             primary = primary_id(spelled.values())
             aliases = tuple(sorted((i for i in spelled.values() if i != primary), key=_id_rank))

@@ -16,8 +16,12 @@ wrong is either a missed CVE or a false alarm, so no scheme is hand-written here
 * Go: SemVer with a ``v`` prefix, ``+incompatible`` (build metadata, ignored) and
   pseudo-versions (``v0.0.0-20220906165146-f3363e06e74c``, pre-releases of the next version);
   the standard library's ``go1.21.3`` is ``1.21.3``.
-* Maven (ComparableVersion), RubyGems (Gem::Version), NuGet (NuGet.Versioning), Packagist
-  (Composer's version parser) -- the ``univers`` classes of those names.
+* Maven (ComparableVersion), RubyGems (Gem::Version), NuGet (NuGet.Versioning) -- the
+  ``univers`` classes of those names.
+* Packagist: Composer compares with PHP's ``version_compare`` (documented at
+  https://www.php.net/manual/en/function.version-compare.php), ported here because
+  ``univers.ComposerVersion`` orders ``dev`` after ``alpha``, ``-p1`` before the release and
+  ``RC1`` before ``alpha1`` (tests/matchers/test_versions.py shows the orderings).
 
 A version a scheme cannot parse raises :class:`UnorderableVersion`; the matcher then falls back to
 exact ``versions`` list membership and says so in a note (never a silent "not affected").
@@ -193,7 +197,6 @@ def _univers(scheme: VersionScheme, text: str) -> Any:
         VersionScheme.MAVEN: uv.MavenVersion,
         VersionScheme.RUBYGEMS: uv.RubygemsVersion,
         VersionScheme.NUGET: uv.NugetVersion,
-        VersionScheme.COMPOSER: uv.ComposerVersion,
     }
     cls = classes[scheme]
     candidates = [text.strip()]
@@ -209,6 +212,41 @@ def _univers(scheme: VersionScheme, text: str) -> Any:
     raise UnorderableVersion(scheme, text)
 
 
+# PHP version_compare: special forms, lowest first; "#" stands for any number and an
+# unknown word sorts below "dev".
+_PHP_SPECIAL = {"dev": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "rc": 3, "#": 4, "pl": 5, "p": 5}
+_PHP_SPLIT = re.compile(r"\d+|[a-z]+", re.IGNORECASE)
+
+
+def _php_parts(text: str) -> tuple[str, ...]:
+    clean = text.strip()
+    if clean[:1] in ("v", "V"):
+        clean = clean[1:]
+    parts = tuple(p.lower() for p in _PHP_SPLIT.findall(clean))
+    if not parts or not parts[0].isdigit():
+        raise UnorderableVersion(VersionScheme.COMPOSER, text)
+    return parts
+
+
+def _php_rank(part: str) -> int:
+    return _PHP_SPECIAL["#"] if part.isdigit() else _PHP_SPECIAL.get(part, -1)
+
+
+def _php_lt(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    for x, y in zip(a, b):
+        if x.isdigit() and y.isdigit():
+            if int(x) != int(y):
+                return int(x) < int(y)
+        elif _php_rank(x) != _php_rank(y):
+            return _php_rank(x) < _php_rank(y)
+    if len(a) == len(b):
+        return False
+    # The longer one decides by its next part: "1.0" < "1.0.1" (a number), "1.0rc1" < "1.0".
+    if len(a) > len(b):
+        return not _php_rank(a[len(b)]) >= _PHP_SPECIAL["#"]
+    return _php_rank(b[len(a)]) >= _PHP_SPECIAL["#"]
+
+
 @functools.lru_cache(maxsize=65536)
 def parse(scheme: VersionScheme, text: str) -> Version:
     """``text`` as a :class:`Version` of ``scheme``. Raises :class:`UnorderableVersion`."""
@@ -218,6 +256,8 @@ def parse(scheme: VersionScheme, text: str) -> Version:
         return Version(scheme, text, _semver(text, scheme), _semver_lt)
     if scheme is VersionScheme.PEP440:
         return Version(scheme, text, _pep440(text), _lt)
+    if scheme is VersionScheme.COMPOSER:
+        return Version(scheme, text, _php_parts(text), _php_lt)
     return Version(scheme, text, _univers(scheme, text), _lt)
 
 
