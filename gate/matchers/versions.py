@@ -233,7 +233,7 @@ def _php_rank(part: str) -> int:
 
 
 def _php_lt(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):  # unequal lengths: the tail decides below
         if x.isdigit() and y.isdigit():
             if int(x) != int(y):
                 return int(x) < int(y)

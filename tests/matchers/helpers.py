@@ -105,7 +105,7 @@ def secdb_to_osv(secdb: Path) -> list[dict[str, Any]]:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    doc = yaml.load(secdb.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    doc = yaml.load(secdb.read_text(encoding="utf-8"), Loader=loader)
     release = doc["distroversion"]
     records = []
     for item in doc["packages"]:
@@ -152,13 +152,13 @@ def http_server(routes: dict[tuple[str, str], Handler]) -> Iterator[str]:
             self.send_response(404)
             self.end_headers()
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self._dispatch("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._dispatch("POST")
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -109,7 +109,7 @@ def test_a_non_osv_json_file_is_refused(tmp_path: Path, shared_data: Path) -> No
     src = tmp_path / "db"
     src.mkdir()
     (src / "nvd.json").write_text(json.dumps({"cve": {"id": "CVE-1"}}))
-    with pytest.raises(AdvisoryDatabaseError, match="nvd.json: missing id"):
+    with pytest.raises(AdvisoryDatabaseError, match=r"nvd\.json: missing id"):
         open_sources([src], None)
 
 
