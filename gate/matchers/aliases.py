@@ -162,6 +162,8 @@ def to_finding(group: Merged, layers_total: int | None = None) -> Finding:
         message=message,
         location=Location(kind=kind, path=first.found_in, layer=first.layer),
         fingerprint=vulnerability_fingerprint(group.primary, first),
+        # What the console's evidence column shows: the package and the version to move to.
+        evidence=f"{package.name}@{package.version}" + (f" -> {fixed[0]}" if fixed else ""),
         package=package,
         vulnerability_id=group.primary,
         aliases=group.aliases,
