@@ -206,6 +206,8 @@ def _vulnerability_options(request: GateRequest) -> dict[str, Any]:
     extra = request.extra
     cache = request.walk.cache_dir
     return {
+        "max_db_age_days": request.policy.vulnerabilities.max_db_age_days,
+        "policy_path": request.policy_path,
         "inventory": extra.get("inventory"),
         "database": DatabaseChoice(
             vuln_db=tuple(Path(p) for p in extra.get("vuln_db") or ()),

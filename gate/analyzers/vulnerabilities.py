@@ -20,6 +20,7 @@ layer that added the package, so attribution can point at the Dockerfile line la
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -32,10 +33,16 @@ from gate.models import (
     Check,
     CheckResult,
     Finding,
+    Fingerprint,
     Inventory,
     LayerRef,
+    Location,
+    LocationKind,
     PropertyValue,
+    Rule,
+    RuleID,
     ScanNote,
+    Severity,
 )
 
 NOTE_NOT_APPLICABLE = "not-applicable"
@@ -81,9 +88,10 @@ class VulnerabilitiesAnalyzer:
         notes: list[ScanNote] = []
         metadata: dict[str, PropertyValue] = {"applicable": True}
         stats: Counter[str] = Counter()
+        stale: list[Finding] = []
         today: dt.date = options.get("today") or dt.date.today()
         if inventory is not None:
-            own, own_notes, own_meta, own_stats = _match_inventory(inventory, options, today)
+            own, own_notes, own_meta, own_stats, stale = _match_inventory(inventory, options, today)
             hits = own + hits
             notes += own_notes
             metadata.update(own_meta)
@@ -110,14 +118,18 @@ class VulnerabilitiesAnalyzer:
                 str(p) for key in ("trivy_json", "grype_json") for p in options.get(key) or ()
             )
             stats["peer_hits"] = len(peer_hits)
+        rules = rules_for(findings)
         stats["findings"] = len(findings)
         stats["vulnerable_packages"] = len(
             {(f.package.name, f.package.version, f.location.path) for f in findings if f.package}
         )
+        if stale:
+            findings = [*stale, *findings]
+            rules = (STALE_DATABASE_RULE, *rules)
         return CheckResult(
             check=Check.VULNERABILITIES,
             findings=tuple(findings),
-            rules=rules_for(findings),
+            rules=rules,
             notes=tuple(notes),
             stats=dict(stats),
             metadata=metadata,
@@ -126,7 +138,7 @@ class VulnerabilitiesAnalyzer:
 
 def _match_inventory(
     inventory: Inventory, options: Mapping[str, Any], today: dt.date
-) -> tuple[list[Any], list[ScanNote], dict[str, PropertyValue], Counter[str]]:
+) -> tuple[list[Any], list[ScanNote], dict[str, PropertyValue], Counter[str], list[Finding]]:
     from gate.matchers.database import DatabaseChoice, describe, open_database
     from gate.matchers.matching import match_packages, notes_of
     from gate.policy.evaluate import ADVISORY_DB_UPDATED
@@ -150,12 +162,53 @@ def _match_inventory(
     }
     if updated:
         metadata[ADVISORY_DB_UPDATED] = updated
+    stale = _stale_database(info.source, updated, age, options)
     stats: Counter[str] = Counter(
         packages=match_stats.packages,
         packages_with_advisories=match_stats.packages_matched,
         advisories_considered=match_stats.advisories_considered,
     )
-    return hits, notes, metadata, stats
+    return hits, notes, metadata, stats, stale
+
+
+def _stale_database(
+    source: str, updated: str | None, age: int | None, options: Mapping[str, Any]
+) -> list[Finding]:
+    """A policy finding for a database older than ``max_db_age_days`` (the evaluation's
+    database-age violation is what blocks; this makes it visible as a result in every report,
+    located at the policy that sets the limit)."""
+    from gate.policy.evaluate import ADVISORY_DB_AGE_RULE
+
+    limit = options.get("max_db_age_days") or 0
+    if not isinstance(limit, int) or limit <= 0 or age is None or age <= limit:
+        return []
+    policy = str(options.get("policy_path") or "policy")
+    return [
+        Finding(
+            check=Check.VULNERABILITIES,
+            rule_id=RuleID(ADVISORY_DB_AGE_RULE),
+            severity=Severity.HIGH,
+            message=(
+                f"advisory database is {age} days old (updated {updated}), the policy allows "
+                f"{limit}: {source}; run `gate db update` or refresh the mirror"
+            ),
+            location=Location(kind=LocationKind.POLICY, path=policy),
+            fingerprint=Fingerprint(hashlib.sha256(f"db-age\0{source}".encode()).hexdigest()[:40]),
+            properties={"advisory_db": source, "age_days": age, "max_db_age_days": limit},
+        )
+    ]
+
+
+STALE_DATABASE_RULE = Rule(
+    id=RuleID("vuln/advisory-database-age"),
+    check=Check.VULNERABILITIES,
+    title="Advisory database older than the policy allows",
+    severity=Severity.HIGH,
+    description="A stale advisory database passes images with vulnerabilities published "
+    "since; vulnerabilities.max_db_age_days sets the limit.",
+    remediation="Run `gate db update` (or refresh the `--vuln-db` mirror) before the scan.",
+    tags=("vulnerability", "policy"),
+)
 
 
 def _age_days(updated: str | None, today: dt.date) -> int | None:

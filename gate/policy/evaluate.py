@@ -50,6 +50,10 @@ ADVISORY_DB_UPDATED = "advisory_db_updated"
 """Key of :attr:`CheckResult.metadata` (vulnerabilities check): the advisory database's last
 update, ISO 8601 date or date-time. Checked against ``vulnerabilities.max_db_age_days``."""
 
+ADVISORY_DB_AGE_RULE = "vuln/advisory-database-age"
+"""The finding the vulnerabilities check reports for a database older than the policy allows.
+It blocks through the database-age violation, never through a threshold (no double count)."""
+
 
 @dataclass(frozen=True)
 class _Kept:
@@ -107,7 +111,10 @@ def evaluate(
     counted = [
         k
         for k in kept
-        if k.exception is None and k.vex is None and _counts(policy, k.finding, base)
+        if k.exception is None
+        and k.vex is None
+        and k.finding.rule_id != ADVISORY_DB_AGE_RULE
+        and _counts(policy, k.finding, base)
     ]
     tally = Counter((k.finding.check, k.finding.severity) for k in counted)
     violations: list[Violation] = []
@@ -145,7 +152,11 @@ def evaluate(
                 blocking_reasons.setdefault(id(k), reason)
                 violations.append(Violation(Check.SIGNATURE, reason))
 
-    violations.extend(_database_age(policy, results, today))
+    stale = _database_age(policy, results, today)
+    violations.extend(stale)
+    for k in kept:
+        if stale and k.exception is None and k.finding.rule_id == ADVISORY_DB_AGE_RULE:
+            blocking_reasons.setdefault(id(k), stale[0].message)
 
     enforce = policy.mode == "enforce"
     evaluated = tuple(
@@ -360,4 +371,4 @@ def _parse_day(text: str) -> dt.date | None:
         return None
 
 
-__all__ = ["ADVISORY_DB_UPDATED", "Baseline", "evaluate"]
+__all__ = ["ADVISORY_DB_AGE_RULE", "ADVISORY_DB_UPDATED", "Baseline", "evaluate"]

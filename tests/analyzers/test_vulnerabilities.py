@@ -220,6 +220,18 @@ def test_a_stale_database_is_a_violation(tmp_path: Path) -> None:
     ]
     (result,) = stale.checks
     assert result.metadata["advisory_db_age_days"] == 83
+    # The same fact as a result every report shows, at the policy that sets the limit; it
+    # blocks through the age rule only (one violation, not also a "high" threshold one).
+    (policy_finding,) = [
+        e for e in stale.decision.findings if e.finding.rule_id == "vuln/advisory-database-age"
+    ]
+    assert policy_finding.status is FindingStatus.BLOCKING
+    assert policy_finding.finding.location.kind.value == "policy"
+    assert policy_finding.finding.location.path.endswith("gate.toml")
+    assert "83 days old" in policy_finding.finding.message
+    assert not [
+        e for e in fresh.decision.findings if e.finding.rule_id == "vuln/advisory-database-age"
+    ]
 
 
 def test_exceptions_by_alias_and_by_package_version_range(tmp_path: Path) -> None:
