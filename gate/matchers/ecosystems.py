@@ -12,6 +12,8 @@ ecosystems"): a distro release (``Debian:12``, ``Alpine:v3.19``, ``Ubuntu:22.04:
   read the same way rather than drop). A package whose release is unknown (bare ``Debian``:
   sid, an SBOM without it) matches only release-less advisories, and the check says so in a
   note: release-scoped fixed versions cannot be applied to an unknown release.
+* Red Hat's CPE-scoped ecosystems (``Red Hat:enterprise_linux:9::appstream``) compare on the
+  major release (``9``), as a package of a RHEL 9 image (``Red Hat:9``) knows it.
 * Ubuntu's ``:LTS`` marker does not change the release (``Ubuntu:22.04:LTS`` is 22.04); Ubuntu
   Pro (``Ubuntu:Pro:18.04:LTS``) is its own release (ESM package versions).
 * Language ecosystems match on base only; a Maven/Packagist repository suffix is ignored (the
@@ -104,6 +106,12 @@ def _release(base: str, suffix: str) -> str:
     elif base == "Alpine":
         # Alpine:v3.19; os-release says 3.19.1; advisories are per branch (major.minor).
         release = ".".join(release.removeprefix("v").split(".")[:2])
+    elif base == "Red Hat":
+        # Red Hat scopes by CPE ("Red Hat:enterprise_linux:9::appstream",
+        # "Red Hat:rhel_eus:9.2::baseos"); an image knows its major release (os-release
+        # VERSION_ID 9.4), so both sides compare on the major version.
+        m = re.search(r"(\d+)", release)
+        release = m.group(1) if m else release
     elif base == "Debian":
         release = _DEBIAN_CODENAMES.get(release.lower(), release)
         # "12.5" (debian_version) is release 12.

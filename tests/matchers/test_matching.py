@@ -295,3 +295,20 @@ def test_almalinux_binary_package_names(shared_data: Path) -> None:
 def test_unparseable_versions_are_a_note(pypa_index: AdvisoryIndex) -> None:
     hits, stats = match_packages([pypi("jinja2", "not.a.version!")], pypa_index)
     assert hits == [] and stats.notes["unorderable-version"] > 0
+
+
+def test_ecosystem_release_parsing() -> None:
+    from gate.matchers.ecosystems import parse_ecosystem, release_matches
+
+    def same(advisory: str, package: str) -> bool:
+        return release_matches(parse_ecosystem(advisory), parse_ecosystem(package))
+
+    assert same("Alpine:v3.19", "Alpine:v3.19") and same("Alpine:v3.19", "Alpine:3.19.1")
+    assert not same("Alpine:v3.18", "Alpine:v3.19")
+    assert same("Debian:12", "Debian:bookworm") and same("Debian:12", "Debian:12.5")
+    assert same("Ubuntu:22.04:LTS", "Ubuntu:22.04")
+    assert not same("Ubuntu:Pro:22.04:LTS", "Ubuntu:22.04")
+    assert same("Red Hat:enterprise_linux:9::appstream", "Red Hat:9")
+    assert not same("Red Hat:enterprise_linux:8::appstream", "Red Hat:9")
+    assert same("Maven:https://maven.google.com", "Maven")
+    assert same("Root:Debian:12", "Root:Debian:12") and not same("Root:Debian:12", "Debian:12")
