@@ -243,13 +243,16 @@ def _image_layers(target: ScanTarget) -> dict[str, LayerRef]:
 
 
 def _resolve_layer(hit: Any, layers: Mapping[str, LayerRef]) -> Any:
-    """Peer results name layers by digest: use the scanned image's LayerRef when it is there,
-    else drop the unknown position (index -1) rather than show a wrong layer number."""
+    """Peer results name layers by digest: use the scanned image's LayerRef (its position and
+    ``created_by``) when the digest is one of its layers; else keep a position the report
+    itself gave, and drop an unknown one (index -1) rather than show a wrong layer number."""
     layer = hit.layer
-    if layer is None or layer.index >= 0:
+    if layer is None:
         return hit
     known = layers.get(layer.diff_id) or layers.get(layer.digest)
-    return replace(hit, layer=known)
+    if known is not None:
+        return replace(hit, layer=known)
+    return hit if layer.index >= 0 else replace(hit, layer=None)
 
 
 def _apply_vex(
