@@ -203,6 +203,42 @@ def test_dpkg_order_agrees_with_dpkg_itself(a: str, b: str) -> None:
     assert compare(S.DPKG, a, b) == _dpkg_says(a, b), (a, b)
 
 
+# -- RPM checked against rpm's own rpmvercmp (rpm --eval with its Lua rpm.vercmp) ---------
+
+_RPM_PART = st.text(alphabet="0123456789ab.~^", min_size=1, max_size=6).filter(
+    lambda s: s[0].isalnum()
+)
+_RPM_VERSION = st.builds(
+    lambda epoch, version, release: (
+        (f"{epoch}:" if epoch else "") + version + (f"-{release}" if release else "")
+    ),
+    st.sampled_from(["", "0", "1", "2"]),
+    _RPM_PART,
+    st.one_of(st.just(""), _RPM_PART),
+)
+
+
+def _rpm_says(pairs: list[tuple[str, str]]) -> list[int]:
+    # rpm's Lua print() appends without a newline: separate the results with commas.
+    calls = " ".join(f"print(rpm.vercmp('{a}', '{b}') .. ',')" for a, b in pairs)
+    done = subprocess.run(
+        ["rpm", "--eval", "%{lua: " + calls + "}"], capture_output=True, text=True, check=True
+    )
+    return [int(x) for x in done.stdout.strip().strip(",").split(",")]
+
+
+@pytest.mark.skipif(
+    shutil.which("rpm") is None, reason="rpm is the oracle (scripts/test.sh installs it)"
+)
+@settings(max_examples=4, deadline=None)
+@given(st.lists(st.tuples(_RPM_VERSION, _RPM_VERSION), min_size=40, max_size=40))
+def test_rpm_order_agrees_with_rpm_itself(pairs: list[tuple[str, str]]) -> None:
+    expected = _rpm_says(pairs)
+    assert len(expected) == len(pairs)
+    for (a, b), want in zip(pairs, expected, strict=True):
+        assert compare(S.RPM, a, b) == want, (a, b)
+
+
 # -- order laws ------------------------------------------------------------------------------
 
 _SEMVER = st.builds(
