@@ -129,7 +129,9 @@ def to_finding(group: Merged, layers_total: int | None = None) -> Finding:
         total = f"/{layers_total}" if layers_total else ""
         origin = f", installed in layer {first.layer.index + 1}{total}"
     via = ""
-    if first.matched_name and first.matched_name != package.name:
+    if first.matched_name and (
+        first.matched_name != package.name or first.matched_version != package.version
+    ):
         via = f" (source package {first.matched_name} {first.matched_version})"
     message = (
         f"{group.primary} in {package.name} {package.version}{via} ({package.ecosystem}): "

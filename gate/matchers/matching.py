@@ -118,10 +118,12 @@ def _match_advisory(
         if not affected.name or not release_matches(parse_ecosystem(affected.ecosystem), eco):
             continue
         name = normalize_name(eco.base, affected.name)
-        if name == own:
-            matched, version = package.name, package.version
-        elif source is not None and name == source and eco.names_source_packages:
+        if source is not None and name == source and eco.names_source_packages:
+            # Distro advisories version the source package: a binary rebuilt with the same
+            # name (binNMU "+b1") still compares by its source version.
             matched, version = affected.name, package.source_version or package.version
+        elif name == own:
+            matched, version = package.name, package.version
         else:
             continue
         outcome = evaluate_affected(affected, version, eco.scheme)

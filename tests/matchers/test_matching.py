@@ -312,3 +312,23 @@ def test_ecosystem_release_parsing() -> None:
     assert not same("Red Hat:enterprise_linux:8::appstream", "Red Hat:9")
     assert same("Maven:https://maven.google.com", "Maven")
     assert same("Root:Debian:12", "Root:Debian:12") and not same("Root:Debian:12", "Debian:12")
+
+
+def test_a_binary_named_like_its_source_compares_by_the_source_version(tmp_path: Path) -> None:
+    db = _debian(tmp_path, "Debian:7")
+    # The binary's own version says fixed, its source version (what DSAs version) does not.
+    binary = InstalledPackage(
+        PackageRef(
+            "nginx",
+            "1.2.1-2.2+wheezy3",
+            "Debian:7",
+            source_name="nginx",
+            source_version="1.2.1-2.2+wheezy2",
+        ),
+        "/var/lib/dpkg/status",
+    )
+    (finding,) = run_check(inventory([binary]), db).findings
+    assert finding.properties["matched_version"] == "1.2.1-2.2+wheezy2"
+    assert "(source package nginx 1.2.1-2.2+wheezy2)" in finding.message
+    pypi_like = run_check(inventory([pypi("jinja2", "2.10")]), PYPA)
+    assert "source package" not in pypi_like.findings[0].message  # no source packages there
