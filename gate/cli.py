@@ -206,8 +206,99 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes for the layer scan (default: one per CPU)",
     )
 
+    _add_vulnerability_options(check)
+    _add_db_command(sub)
+
     sub.add_parser("version", help="print the version")
     return parser
+
+
+def _add_vulnerability_options(check: argparse.ArgumentParser) -> None:
+    vuln = check.add_argument_group("vulnerabilities")
+    vuln.add_argument(
+        "--vuln-db",
+        metavar="PATH",
+        type=Path,
+        action="append",
+        default=None,
+        help="advisory database: a directory or zip of OSV JSON files (repeatable; default: "
+        "the database `gate db update` keeps; env GATE_VULN_DB)",
+    )
+    vuln.add_argument(
+        "--osv-api",
+        metavar="URL",
+        nargs="?",
+        const="https://api.osv.dev",
+        default=_env("GATE_OSV_API"),
+        help="query osv.dev's batch API instead of a local database (URL default: "
+        "https://api.osv.dev)",
+    )
+    vuln.add_argument(
+        "--db-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="where `gate db update` keeps the database (default: $GATE_DB_DIR or "
+        "~/.cache/gate/db)",
+    )
+    vuln.add_argument(
+        "--vex",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=None,
+        help="OpenVEX document: not_affected statements suppress findings, visibly (repeatable)",
+    )
+    vuln.add_argument(
+        "--trivy-json",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=None,
+        help="ingest a Trivy JSON report (trivy --format json) as findings (repeatable)",
+    )
+    vuln.add_argument(
+        "--grype-json",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=None,
+        help="ingest a Grype JSON report (grype -o json) as findings (repeatable)",
+    )
+
+
+def _add_db_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+    db = sub.add_parser("db", help="manage the local advisory database")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    update = db_sub.add_parser("update", help="download osv.dev's exports and index them")
+    status = db_sub.add_parser("status", help="show the local advisory database")
+    for action in (update, status):
+        action.add_argument(
+            "--db-dir",
+            metavar="DIR",
+            type=Path,
+            default=None,
+            help="database directory (default: $GATE_DB_DIR or ~/.cache/gate/db)",
+        )
+    update.add_argument(
+        "--ecosystems",
+        metavar="LIST",
+        default=None,
+        help="comma-separated OSV ecosystems (default: Alpine, Debian, Ubuntu, AlmaLinux, "
+        "Rocky Linux, Wolfi, Chainguard, PyPI, npm, Go, Maven, RubyGems, crates.io, NuGet, "
+        "Packagist)",
+    )
+    update.add_argument(
+        "--url",
+        metavar="URL",
+        default=_env("GATE_OSV_EXPORT_URL"),
+        help="export mirror serving <URL>/<Ecosystem>/all.zip (default: osv.dev's bucket; "
+        "env GATE_OSV_EXPORT_URL)",
+    )
+    update.add_argument(
+        "--timeout", metavar="SECONDS", type=float, default=60.0, help="per-request timeout"
+    )
+    update.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -225,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _cmd_check(args, sys.stdout, sys.stderr)
+        if args.command == "db":
+            return _cmd_db(args, sys.stdout, sys.stderr)
         raise UsageError(f"unknown command {args.command}")
     except PolicyError as exc:
         for problem in exc.problems:
@@ -285,7 +378,11 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         fail_on=args.fail_on,
         baseline_path=args.baseline,
         today=dt.date.today(),
-        extra={**_signature_inputs(args), **_config_extra(args, compliance, policy)},
+        extra={
+            **_signature_inputs(args),
+            **_config_extra(args, compliance, policy),
+            **_vulnerability_extra(args),
+        },
     )
     show_progress = not args.no_progress and stderr.isatty() and not _env("CI")
     progress = _LayerProgress(stderr) if show_progress else None
@@ -309,6 +406,8 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _signature_inputs(args: argparse.Namespace) -> dict[str, object]:
     """``GateRequest.extra`` entries of the signature check."""
     return {"trusted_root": Path(args.trusted_root)} if args.trusted_root else {}
+
+
 def _parse_regimes(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -339,6 +438,80 @@ def _config_extra(
         # --compliance alone: the policy's regimes, else every regime gate knows.
         extra["compliance_regimes"] = compliance or policy.config.compliance or known_regimes()
     return extra
+
+
+def _vulnerability_extra(args: argparse.Namespace) -> dict[str, object]:
+    """The vulnerabilities check's inputs for ``GateRequest.extra``; files checked here so a
+    typo fails before the image is read."""
+    vuln_db = list(args.vuln_db or [])
+    if not vuln_db and _env("GATE_VULN_DB"):
+        vuln_db = [Path(p) for p in str(_env("GATE_VULN_DB")).split(os.pathsep) if p]
+    if vuln_db and args.osv_api:
+        raise UsageError("--vuln-db and --osv-api are exclusive: choose one advisory source")
+    for path in vuln_db:
+        if not path.exists():
+            raise UsageError(f"--vuln-db {path}: no such file or directory")
+    for flag, paths in (
+        ("--vex", args.vex),
+        ("--trivy-json", args.trivy_json),
+        ("--grype-json", args.grype_json),
+    ):
+        for path in paths or ():
+            if not path.is_file():
+                raise UsageError(f"{flag} {path}: no such file")
+    return {
+        "vuln_db": tuple(vuln_db),
+        "osv_api": args.osv_api,
+        "db_dir": args.db_dir,
+        "vex": tuple(args.vex or ()),
+        "trivy_json": tuple(args.trivy_json or ()),
+        "grype_json": tuple(args.grype_json or ()),
+    }
+
+
+def _cmd_db(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from gate.matchers.database import default_db_dir, describe
+
+    db_dir = args.db_dir or default_db_dir()
+    if args.db_command == "update":
+        from gate.matchers.db_update import (
+            DEFAULT_ECOSYSTEMS,
+            DEFAULT_EXPORT_URL,
+            TerminalProgress,
+            update_database,
+        )
+
+        ecosystems = (
+            tuple(e.strip() for e in args.ecosystems.split(",") if e.strip())
+            if args.ecosystems is not None
+            else DEFAULT_ECOSYSTEMS
+        )
+        if not ecosystems:
+            raise UsageError("--ecosystems needs at least one ecosystem")
+        interactive = not args.no_progress and stderr.isatty() and not _env("CI")
+        progress = TerminalProgress(stderr, interactive=interactive)
+        _results, index = update_database(
+            db_dir,
+            ecosystems,
+            base_url=args.url or DEFAULT_EXPORT_URL,
+            timeout=args.timeout,
+            progress=progress,
+        )
+        stdout.write(f"advisory database updated: {describe(index.info)}\n")
+        index.close()
+        return EXIT_PASS
+    if args.db_command == "status":
+        from gate.matchers.advisory_index import AdvisoryIndex
+        from gate.matchers.database import INDEX_NAME, NO_DATABASE_HINT
+
+        path = db_dir / INDEX_NAME
+        if not path.is_file():
+            raise GateError(f"no advisory database in {db_dir}", hint=NO_DATABASE_HINT)
+        index = AdvisoryIndex.open(path)
+        stdout.write(f"{describe(index.info)}\necosystems: {', '.join(index.info.ecosystems)}\n")
+        index.close()
+        return EXIT_PASS
+    raise UsageError("gate db: give an action: update or status")
 
 
 def _write_reports(report: object, args: argparse.Namespace) -> None:

@@ -193,6 +193,10 @@ def _analyzer(check: Check) -> Analyzer:
         from gate.analyzers.config.analyzer import ConfigAnalyzer
 
         return ConfigAnalyzer()
+    if check is Check.VULNERABILITIES:
+        from gate.analyzers.vulnerabilities import VulnerabilitiesAnalyzer
+
+        return VulnerabilitiesAnalyzer()
     raise UsageError(f"the {check.value} check is not available in this build of gate")
 
 
@@ -227,6 +231,8 @@ def _check_options(
             ),
             base_diff_ids=_base_diff_ids(request),
         )
+    elif check is Check.VULNERABILITIES:
+        options.update(_vulnerability_options(request))
     return options
 
 
@@ -238,6 +244,31 @@ def _base_diff_ids(request: GateRequest) -> tuple[str, ...] | None:
     from gate.sources.image import open_image
 
     return open_image(str(ref), request.platform).config.diff_ids
+
+
+def _vulnerability_options(request: GateRequest) -> dict[str, Any]:
+    """``GateRequest.extra`` keys of the vulnerabilities check (set by the CLI): ``inventory``
+    (an Inventory), ``vuln_db`` (paths), ``osv_api`` (URL), ``db_dir``, ``vex``,
+    ``trivy_json``, ``grype_json`` (paths). Indexes of ``--vuln-db`` sources are cached beside
+    the layer cache."""
+    from gate.matchers.database import DatabaseChoice
+
+    extra = request.extra
+    cache = request.walk.cache_dir
+    return {
+        "max_db_age_days": request.policy.vulnerabilities.max_db_age_days,
+        "policy_path": request.policy_path,
+        "inventory": extra.get("inventory"),
+        "database": DatabaseChoice(
+            vuln_db=tuple(Path(p) for p in extra.get("vuln_db") or ()),
+            osv_api=extra.get("osv_api"),
+            db_dir=Path(extra["db_dir"]) if extra.get("db_dir") else None,
+            index_cache=cache,
+        ),
+        "vex": tuple(Path(p) for p in extra.get("vex") or ()),
+        "trivy_json": tuple(Path(p) for p in extra.get("trivy_json") or ()),
+        "grype_json": tuple(Path(p) for p in extra.get("grype_json") or ()),
+    }
 
 
 def _attribute(

@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the integration tests drive: real Debian images (debootstrap, umoci, skopeo,
-# buildah), a real OCI registry on loopback (docker-registry, htpasswd).
+# buildah), a real OCI registry on loopback (docker-registry, htpasswd); rpm is the reference
+# RPM version comparison the matcher tests check against (dpkg is there on Debian).
 apt_packages=()
 for pair in debootstrap:debootstrap umoci:umoci skopeo:skopeo buildah:buildah \
-            docker-registry:docker-registry htpasswd:apache2-utils; do
+            docker-registry:docker-registry htpasswd:apache2-utils rpm:rpm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || apt_packages+=("${pair#*:}")
 done
 if [ ${#apt_packages[@]} -gt 0 ]; then

@@ -107,21 +107,25 @@ def _info_from_fallback(path: str, text: str) -> OSInfo | None:
     if not first:
         return None
     if path == "/etc/alpine-release":
-        return OSInfo(id="alpine", version_id=first, pretty_name=f"Alpine Linux v{first}",
-                      found_in=path)
+        return OSInfo(
+            id="alpine", version_id=first, pretty_name=f"Alpine Linux v{first}", found_in=path
+        )
     if path == "/etc/debian_version":
         # "12.5" on a release, "trixie/sid" on testing: only a number is a version.
         version = first.split(".")[0] if first[0].isdigit() else ""
-        return OSInfo(id="debian", version_id=version, pretty_name=f"Debian {first}",
-                      found_in=path)
+        return OSInfo(id="debian", version_id=version, pretty_name=f"Debian {first}", found_in=path)
     if path == "/etc/lsb-release":
         values = parse_os_release(text)
         os_id = values.get("DISTRIB_ID", "").lower()
         if not os_id:
             return None
-        return OSInfo(id=os_id, version_id=values.get("DISTRIB_RELEASE", ""),
-                      pretty_name=values.get("DISTRIB_DESCRIPTION", ""),
-                      version_codename=values.get("DISTRIB_CODENAME", ""), found_in=path)
+        return OSInfo(
+            id=os_id,
+            version_id=values.get("DISTRIB_RELEASE", ""),
+            pretty_name=values.get("DISTRIB_DESCRIPTION", ""),
+            version_codename=values.get("DISTRIB_CODENAME", ""),
+            found_in=path,
+        )
     m = _REDHAT.search(first)
     if not m:
         return None
@@ -169,8 +173,10 @@ def os_info(layers: Sequence[LayerScan], view: FilesystemView | None = None) -> 
         text = texts.get((final[1].index, resolved))
         return (resolved, text, final[1]) if text else None
 
-    for candidates, parse in ((OS_RELEASE_FILES, _info_from_os_release),
-                              (_FALLBACKS, _info_from_fallback)):
+    for candidates, parse in (
+        (OS_RELEASE_FILES, _info_from_os_release),
+        (_FALLBACKS, _info_from_fallback),
+    ):
         for candidate in candidates:
             found = final_text(candidate)
             if found is None:

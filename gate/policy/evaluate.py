@@ -37,12 +37,22 @@ from gate.models import (
     Violation,
 )
 from gate.policy.baseline import Baseline
-from gate.policy.matching import any_path_matches, finding_ids, package_names
+from gate.policy.matching import (
+    any_path_matches,
+    finding_ids,
+    package_names,
+    version_in_range,
+    vex_reason,
+)
 from gate.policy.model import IgnoreRule, Policy, RuleOverride, Thresholds
 
 ADVISORY_DB_UPDATED = "advisory_db_updated"
 """Key of :attr:`CheckResult.metadata` (vulnerabilities check): the advisory database's last
 update, ISO 8601 date or date-time. Checked against ``vulnerabilities.max_db_age_days``."""
+
+ADVISORY_DB_AGE_RULE = "vuln/advisory-database-age"
+"""The finding the vulnerabilities check reports for a database older than the policy allows.
+It blocks through the database-age violation, never through a threshold (no double count)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class _Kept:
     finding: Finding
     exception: IgnoreRule | None
     expired_match: IgnoreRule | None
+    vex: str | None = None
+    """Suppressed by a VEX ``not_affected`` statement: the reason."""
 
 
 def evaluate(
@@ -86,13 +98,24 @@ def evaluate(
             if matches:
                 kept.append(_Kept(finding, matches[0], None))
                 continue
+            vex = vex_reason(finding)
+            if vex is not None:
+                kept.append(_Kept(finding, None, None, vex))
+                continue
             effective = _apply_override(policy, finding)
             if effective is None or _filtered_out(policy, effective):
                 continue
             lapsed = expired_index.matching(effective)
             kept.append(_Kept(effective, None, lapsed[0] if lapsed else None))
 
-    counted = [k for k in kept if k.exception is None and _counts(policy, k.finding, base)]
+    counted = [
+        k
+        for k in kept
+        if k.exception is None
+        and k.vex is None
+        and k.finding.rule_id != ADVISORY_DB_AGE_RULE
+        and _counts(policy, k.finding, base)
+    ]
     tally = Counter((k.finding.check, k.finding.severity) for k in counted)
     violations: list[Violation] = []
     exceeded: dict[tuple[Check, Severity], str] = {}
@@ -121,6 +144,7 @@ def evaluate(
         for k in kept:
             if (
                 k.exception is None
+                and k.vex is None
                 and k.finding.check is Check.SIGNATURE
                 and k.finding.severity is not Severity.INFO
             ):
@@ -128,7 +152,11 @@ def evaluate(
                 blocking_reasons.setdefault(id(k), reason)
                 violations.append(Violation(Check.SIGNATURE, reason))
 
-    violations.extend(_database_age(policy, results, today))
+    stale = _database_age(policy, results, today)
+    violations.extend(stale)
+    for k in kept:
+        if stale and k.exception is None and k.finding.rule_id == ADVISORY_DB_AGE_RULE:
+            blocking_reasons.setdefault(id(k), stale[0].message)
 
     enforce = policy.mode == "enforce"
     evaluated = tuple(
@@ -169,11 +197,14 @@ class _ExceptionIndex:
     def __init__(self, rules: Sequence[IgnoreRule]) -> None:
         self.by_rule: dict[str, list[IgnoreRule]] = {}
         self.by_fingerprint: dict[str, list[IgnoreRule]] = {}
+        self.by_package: dict[str, list[IgnoreRule]] = {}
         for rule in rules:
             if rule.rule is not None:
                 self.by_rule.setdefault(rule.rule.casefold(), []).append(rule)
             elif rule.fingerprint is not None:
                 self.by_fingerprint.setdefault(rule.fingerprint, []).append(rule)
+            elif rule.package is not None:
+                self.by_package.setdefault(rule.package, []).append(rule)
 
     def matching(self, finding: Finding) -> list[IgnoreRule]:
         """Every exception whose criteria all hold, in policy order."""
@@ -181,6 +212,9 @@ class _ExceptionIndex:
         if self.by_rule:
             for finding_id in finding_ids(finding):
                 candidates.extend(self.by_rule.get(finding_id, ()))
+        if self.by_package:
+            for name in package_names(finding):
+                candidates.extend(self.by_package.get(name, ()))
         if not candidates:
             return []
         found = {r.index: r for r in candidates if _criteria_hold(r, finding)}
@@ -193,7 +227,9 @@ def _criteria_hold(rule: IgnoreRule, finding: Finding) -> bool:
         return False
     if rule.path is not None and not any_path_matches((rule.path,), finding.location):
         return False
-    return rule.package is None or rule.package in package_names(finding)
+    if rule.package is not None and rule.package not in package_names(finding):
+        return False
+    return rule.versions is None or version_in_range(finding, rule.versions)
 
 
 def _apply_override(policy: Policy, finding: Finding) -> Finding | None:
@@ -259,6 +295,10 @@ def _evaluated(
     marker = None
     if base is not None:
         marker = "unchanged" if finding.fingerprint in base.fingerprints else "new"
+    if kept.vex is not None:
+        return EvaluatedFinding(
+            finding=finding, status=FindingStatus.SUPPRESSED, reason=kept.vex, baseline=marker
+        )
     if kept.exception is not None:
         rule = kept.exception
         return EvaluatedFinding(
@@ -331,4 +371,4 @@ def _parse_day(text: str) -> dt.date | None:
         return None
 
 
-__all__ = ["ADVISORY_DB_UPDATED", "Baseline", "evaluate"]
+__all__ = ["ADVISORY_DB_AGE_RULE", "ADVISORY_DB_UPDATED", "Baseline", "evaluate"]

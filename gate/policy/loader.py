@@ -331,6 +331,7 @@ def _ignore(index: int, entry: Mapping[str, Any]) -> IgnoreRule:
         fingerprint=entry.get("fingerprint"),
         path=entry.get("path"),
         package=entry.get("package"),
+        versions=entry.get("versions"),
         source=entry.get(_SOURCE, ""),
     )
 

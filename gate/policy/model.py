@@ -205,6 +205,8 @@ class IgnoreRule:
     their leading ``/``)."""
     package: str | None = None
     """Package name (binary or source) the finding is about."""
+    versions: str | None = None
+    """Version range of the package (``">=2.10, <2.11.3"``), in its ecosystem's ordering."""
     source: str = ""
     """The policy file that declared it."""
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 
+from gate.policy.matching import parse_version_range
 from gate.policy.model import SIGNER_CLAIMS
 
 PathItem = str | int
@@ -180,10 +181,26 @@ def semantic_problems(doc: Mapping[str, Any]) -> list[tuple[KeyPath, str]]:
             if not isinstance(entry, Mapping):
                 continue
             here: KeyPath = ("ignore", index)
-            if entry.get("rule") is None and entry.get("fingerprint") is None:
+            if (
+                entry.get("rule") is None
+                and entry.get("fingerprint") is None
+                and entry.get("package") is None
+            ):
                 problems.append(
-                    (here, "needs rule or fingerprint (an exception must name what it excepts)")
+                    (
+                        here,
+                        "needs rule, fingerprint or package "
+                        "(an exception must name what it excepts)",
+                    )
                 )
+            versions = entry.get("versions")
+            if isinstance(versions, str):
+                if entry.get("package") is None:
+                    problems.append(((*here, "versions"), "needs package (whose versions?)"))
+                try:
+                    parse_version_range(versions)
+                except ValueError as exc:
+                    problems.append(((*here, "versions"), str(exc)))
             expires = entry.get("expires")
             if isinstance(expires, str) and not _valid_date(expires):
                 problems.append(((*here, "expires"), "must be a date (YYYY-MM-DD)"))

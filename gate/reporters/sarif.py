@@ -292,6 +292,16 @@ def _result(evaluated: EvaluatedFinding, index: Mapping[str, int], report: Repor
                 },
             )
         ]
+    elif evaluated.status is FindingStatus.SUPPRESSED:
+        # Suppressed by a VEX statement (OpenVEX not_affected): SARIF 2.1.0 section 3.35.
+        suppressions = [
+            om.Suppression(
+                kind="external",
+                state="accepted",
+                justification=evaluated.reason,
+                properties={"vexDocument": finding.properties.get("vex_document")},
+            )
+        ]
     return om.Result(
         rule_id=finding.rule_id,
         rule_index=index[finding.rule_id],

@@ -346,10 +346,18 @@ def test_blank_reason_is_refused(tmp_path: Path) -> None:
     assert problems(tmp_path, text) == ["ignore[0].reason: must not be empty"]
 
 
-def test_an_exception_must_name_a_rule_or_fingerprint(tmp_path: Path) -> None:
+def test_an_exception_must_name_a_rule_fingerprint_or_package(tmp_path: Path) -> None:
     text = '[[ignore]]\npath = "tests/**"\nreason = "r"\nexpires = 2027-01-01\n'
     assert problems(tmp_path, text) == [
-        "ignore[0]: needs rule or fingerprint (an exception must name what it excepts)"
+        "ignore[0]: needs rule, fingerprint or package (an exception must name what it excepts)"
+    ]
+
+
+def test_an_exception_version_range_is_checked_and_needs_a_package(tmp_path: Path) -> None:
+    text = '[[ignore]]\nrule = "CVE-1"\nversions = "~2.0"\nreason = "r"\nexpires = 2027-01-01\n'
+    assert problems(tmp_path, text) == [
+        "ignore[0].versions: needs package (whose versions?)",
+        "ignore[0].versions: '~2.0' is not OPERATOR VERSION (<, <=, >, >=, ==, !=)",
     ]
 
 
