@@ -125,7 +125,7 @@ def _open_image(request: GateRequest) -> Image:
     from gate.sources.image import open_image
 
     assert request.image_ref is not None
-    return open_image(request.image_ref, request.platform)
+    return open_image(request.image_ref, request.platform, request.extra.get("registry"))
 
 
 def _load_context(request: GateRequest) -> BuildContext:
