@@ -68,6 +68,7 @@ class Transport:
         self.auth = Authenticator(self)
         self.sleep = time.sleep
         self._session: requests.Session | None = None
+        self._verify: str | bool = True
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -93,8 +94,10 @@ class Transport:
                     raise InputError(f"registry CA bundle {bundle} does not exist")
             session = requests.Session()
             session.headers["User-Agent"] = f"gate/{__version__}"
-            session.verify = bundle if bundle else True
             self._session = session
+            # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE override a
+            # session's verify, and an explicit --registry-ca-bundle must win.
+            self._verify = bundle if bundle else True
         return self._session
 
     def backoff_delay(self, attempt: int, retry_after: str | None) -> float:
@@ -158,7 +161,8 @@ class Transport:
         session = self.session()
         for _ in range(_MAX_REDIRECTS + 1):
             response = session.request(method, url, headers=headers, params=params, data=data,
-                                        stream=stream, allow_redirects=False, timeout=timeout)
+                                        stream=stream, allow_redirects=False, timeout=timeout,
+                                        verify=self._verify)
             location = response.headers.get("Location")
             if response.status_code not in _REDIRECTS or not location:
                 return response
@@ -199,7 +203,8 @@ class Transport:
             # One HTTPS attempt: a server that does not speak TLS answers garbage at once.
             try:
                 probe = self.session().get(f"https://{self.host}/v2/", allow_redirects=False,
-                                           timeout=(self.options.timeout,) * 2, stream=True)
+                                           timeout=(self.options.timeout,) * 2, stream=True,
+                                           verify=self._verify)
                 probe.close()
             except requests.exceptions.SSLError as exc:
                 if _verification_failed(exc):
