@@ -62,6 +62,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout tests) or a stopped upstream: not a test failure.
+        pass
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -171,7 +179,7 @@ class TokenIssuer:
         self._ca = TestCA("gate test token CA")
         self._leaf, self._leaf_key = self._ca.issue("gate test token signer")
         self.root_pem = self._ca.write_pem(directory / "token-root.pem")
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -517,8 +525,7 @@ class FaultProxy:
         """subject digest -> descriptors: when set, the proxy answers the referrers API."""
         self.apply_artifact_type_filter = True
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _QuietServer((host, 0), self._handler())
         self.host = f"{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -549,6 +556,15 @@ class FaultProxy:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def handle(self) -> None:
+                # A TLS ClientHello (record type 0x16): answer like Go's HTTP server does,
+                # at once, instead of waiting for a request line that never comes.
+                with contextlib.suppress(OSError):
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"\x16":
+                        self.connection.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+                        return
+                super().handle()
 
             def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
                 self.send_response(status)

@@ -74,8 +74,12 @@ class _BlobReader(io.RawIOBase):
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         while True:
             assert self._response is not None
+            raw = self._response.raw
             try:
-                data = self._response.raw.read(len(buffer), decode_content=True)
+                # read1 hands over what has arrived (urllib3 2): bytes received before a
+                # cut are kept, and the resume asks only for the rest.
+                reader = getattr(raw, "read1", None) or raw.read
+                data = reader(len(buffer), decode_content=True)
                 break
             except Exception as exc:
                 # urllib3 ProtocolError (connection cut, short body), ReadTimeoutError, ...

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 5
 _NOT_RETRIED_5XX = (501, 505)
+_PROBE_TIMEOUT = 5.0
+"""Seconds the HTTPS probe of a loopback/insecure registry may take before plain HTTP is
+tried: a plain-HTTP server that waits for a request line never answers a TLS hello."""
 _CONNECTION_PHRASES = (
     "Connection refused", "Connection reset", "Connection aborted", "Remote end closed",
     "Name or service not known", "Temporary failure in name resolution", "No route to host",
@@ -202,8 +205,9 @@ class Transport:
         if plain_http_allowed(self.registry, self.options.insecure_registries):
             # One HTTPS attempt: a server that does not speak TLS answers garbage at once.
             try:
+                probe_timeout = min(self.options.timeout, _PROBE_TIMEOUT)
                 probe = self.session().get(f"https://{self.host}/v2/", allow_redirects=False,
-                                           timeout=(self.options.timeout,) * 2, stream=True,
+                                           timeout=(probe_timeout,) * 2, stream=True,
                                            verify=self._verify)
                 probe.close()
             except requests.exceptions.SSLError as exc:
