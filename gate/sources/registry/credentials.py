@@ -89,7 +89,7 @@ def _from_docker_config(
         raise InputError(f"docker config {path} is not a JSON object")
     wanted = normalise_config_key(registry)
 
-    helpers = doc.get("credHelpers") or {}
+    helpers = doc.get("credHelpers") if doc.get("credHelpers") is not None else {}
     if not isinstance(helpers, dict):
         raise InputError(f"docker config {path}: credHelpers must be an object")
     for key, helper in helpers.items():
@@ -101,7 +101,7 @@ def _from_docker_config(
         if found is not None:
             return found
 
-    auths = doc.get("auths") or {}
+    auths = doc.get("auths") if doc.get("auths") is not None else {}
     if not isinstance(auths, dict):
         raise InputError(f"docker config {path}: auths must be an object")
     for key, entry in auths.items():

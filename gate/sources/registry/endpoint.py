@@ -65,11 +65,11 @@ def credential_keys(registry: str) -> tuple[str, ...]:
 
 def normalise_config_key(key: str) -> str:
     """A docker config ``auths`` key (``https://host/v1/``, ``host``) -> ``host[:port]``."""
-    text = key.strip()
+    text = key.strip().lower()
     for prefix in ("https://", "http://"):
         if text.startswith(prefix):
             text = text[len(prefix):]
-    text = text.split("/", 1)[0].lower()
+    text = text.split("/", 1)[0]
     if text in ("index.docker.io", DOCKER_HUB_API):
         return DOCKER_HUB
     return text
