@@ -22,6 +22,9 @@ from gate.sources.registry.options import RegistryOptions
 from gate.sources.registry.transport import Transport, error_detail
 
 _MAX_REFERRER_PAGES = 16
+_NO_REFERRERS_API = (400, 404, 405, 501)
+"""Answers of registries without the API: the spec's 404, and what older registries say to
+an unknown route (the digest gate sends is always well-formed, so 400 is not about it)."""
 _transports: dict[tuple[str, RegistryOptions], Transport] = {}
 
 
@@ -71,7 +74,8 @@ class RegistryClient:
 
     def referrers(self, digest: str, artifact_type: str | None = None) -> Referrers | None:
         """Every referrer of ``digest`` (pages followed), or None when the registry has no
-        referrers API (404: the client must fall back to the referrers tag)."""
+        referrers API (404, or 400/405/501 from older registries: the client must fall back
+        to the referrers tag)."""
         path = f"/v2/{self.repository}/referrers/{digest}"
         params = {"artifactType": artifact_type} if artifact_type else None
         found: list[dict[str, Any]] = []
@@ -82,7 +86,7 @@ class RegistryClient:
                 headers={"Accept": mt.OCI_INDEX}, params=params, what=f"GET {path}",
             )
             try:
-                if response.status_code in (404, 405) and not found:
+                if response.status_code in _NO_REFERRERS_API and not found:
                     return None
                 if response.status_code != 200:
                     raise RegistryError(f"registry {self.registry}: GET {path} answered "

@@ -61,7 +61,7 @@ class RegistrySignatureSource:
             scheme = DiscoveryScheme.REFERRERS_TAG
             tried.append(scheme)
             tag = referrers_tag(subject_digest)
-            notes.append(f"registry {self.client.registry} has no referrers API (404); used "
+            notes.append(f"registry {self.client.registry} has no referrers API; used "
                          f"the referrers tag {tag}")
             entries = self._fallback_entries(tag)
         found, more = self._referrers(subject_digest, entries, scheme)
