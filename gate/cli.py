@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REF",
         default=_env("GATE_IMAGE"),
         help="image to check: oci:DIR[:TAG|@DIGEST], oci-archive:FILE[:TAG], "
-        "docker-archive:FILE[:REPO:TAG] (env GATE_IMAGE)",
+        "docker-archive:FILE[:REPO:TAG], or a registry reference "
+        "REGISTRY/REPO[:TAG|@DIGEST] (env GATE_IMAGE)",
     )
     src.add_argument(
         "--context",
@@ -188,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no progress display (it is off anyway when stderr is not a terminal)",
     )
+
+    _add_registry_arguments(check)
 
     perf = check.add_argument_group("performance")
     perf.add_argument(
@@ -299,6 +302,78 @@ def _add_db_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--timeout", metavar="SECONDS", type=float, default=60.0, help="per-request timeout"
     )
     update.add_argument("--no-progress", action="store_true", help="no progress bar")
+def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
+    reg = check.add_argument_group(
+        "registry",
+        "pulling --image from a registry, and --signature-source; credentials come from "
+        "GATE_REGISTRY_USERNAME/GATE_REGISTRY_PASSWORD, the docker config, or the CI "
+        "(docs/registry.md)",
+    )
+    reg.add_argument(
+        "--registry-ca-bundle",
+        metavar="FILE",
+        default=_env("GATE_REGISTRY_CA_BUNDLE"),
+        help="PEM CA certificates to trust for registry TLS (env GATE_REGISTRY_CA_BUNDLE)",
+    )
+    reg.add_argument(
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=None,
+        help="allow plain HTTP to this registry (repeatable; loopback always may; env "
+        "GATE_INSECURE_REGISTRIES, comma-separated)",
+    )
+    reg.add_argument(
+        "--registry-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="connect timeout, and longest wait for data on a read (default 30)",
+    )
+    reg.add_argument(
+        "--registry-retries",
+        metavar="N",
+        type=int,
+        default=3,
+        help="retries after a 429/5xx answer, connection error or timeout, with "
+        "exponential backoff (default 3)",
+    )
+    reg.add_argument(
+        "--signature-source",
+        metavar="REGISTRY/REPO",
+        default=_env("GATE_SIGNATURE_SOURCE"),
+        help="look for the image's signatures in this registry repository (e.g. for an "
+        "oci: or docker-archive: image; env GATE_SIGNATURE_SOURCE)",
+    )
+
+
+def _registry_extra(args: argparse.Namespace) -> dict[str, object]:
+    """``GateRequest.extra["registry"]``: the registry options as one frozen value."""
+    from gate.sources.registry.options import RegistryOptions
+
+    if args.registry_timeout <= 0:
+        raise UsageError("--registry-timeout must be more than 0 seconds")
+    if not 0 <= args.registry_retries <= 20:
+        raise UsageError("--registry-retries must be between 0 and 20")
+    if args.registry_ca_bundle is not None and not Path(args.registry_ca_bundle).is_file():
+        raise UsageError(f"--registry-ca-bundle {args.registry_ca_bundle}: no such file")
+    insecure = list(args.insecure_registry or [])
+    env_insecure = _env("GATE_INSECURE_REGISTRIES")
+    if env_insecure:
+        insecure += [item.strip() for item in env_insecure.split(",") if item.strip()]
+    signature_repository = None
+    if args.signature_source:
+        from gate.sources.signatures.factory import parse_signature_repository
+
+        signature_repository = str(parse_signature_repository(args.signature_source))
+    options = RegistryOptions(
+        ca_bundle=args.registry_ca_bundle,
+        insecure_registries=tuple(dict.fromkeys(insecure)),
+        timeout=args.registry_timeout,
+        retries=args.registry_retries,
+        signature_repository=signature_repository,
+    )
+    return {"registry": options}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -382,6 +457,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             **_signature_inputs(args),
             **_config_extra(args, compliance, policy),
             **_vulnerability_extra(args),
+            **_registry_extra(args),
         },
     )
     show_progress = not args.no_progress and stderr.isatty() and not _env("CI")

@@ -130,7 +130,7 @@ def _open_image(request: GateRequest) -> Image:
     from gate.sources.image import open_image
 
     assert request.image_ref is not None
-    return open_image(request.image_ref, request.platform)
+    return open_image(request.image_ref, request.platform, request.extra.get("registry"))
 
 
 def _load_context(request: GateRequest) -> BuildContext:
@@ -215,6 +215,7 @@ def _check_options(
         options.update(
             signature_policy=policy.signature,
             signature_source=request.extra.get("signature_source"),
+            registry=request.extra.get("registry"),
             trusted_root=request.extra.get("trusted_root"),
             policy_source=request.policy_path,
         )

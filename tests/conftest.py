@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The real registry on loopback (docker-registry), its token issuer and the fault proxy.
+pytest_plugins = ("tests.registry_fixtures",)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from gate.analyzers.interface import ScanTarget
@@ -57,6 +58,10 @@ class SignatureVerifier:
             )
             return CheckResult(Check.SIGNATURE, (), rules.ALL_RULES, notes=(note,))
         source = options.get("signature_source")
+        if source is None:
+            from gate.sources.signatures.factory import signature_source_for
+
+            source = signature_source_for(target.image, options.get("registry"))
         trusted_root = options.get("trusted_root")
         return verify_image(
             target.image.manifest_digest,
@@ -65,6 +70,7 @@ class SignatureVerifier:
             policy,
             trusted_root=Path(trusted_root) if trusted_root else None,
             policy_source=str(options.get("policy_source") or "policy"),
+            index_digest=target.image.index_digest,
         )
 
 
@@ -76,6 +82,7 @@ def verify_image(
     *,
     trusted_root: Path | None = None,
     policy_source: str = "policy",
+    index_digest: str | None = None,
 ) -> CheckResult:
     """Verify the signatures and attestations of the image ``digest`` against ``policy``.
 
@@ -95,12 +102,7 @@ def verify_image(
         loaded.append(root)
         return root
 
-    discovery = source.discover(digest)
-    if discovery.subject_digest != digest:
-        raise SignatureError(
-            f"{source.describe()} returned signatures of {discovery.subject_digest}, "
-            f"but the image is {digest}"
-        )
+    discovery = _discover(source, digest, index_digest)
     materials = [unpack(i + 1, artifact) for i, artifact in enumerate(discovery.artifacts)]
     ctx = VerifyContext(
         image_digest=digest,
@@ -108,6 +110,7 @@ def verify_image(
         trust_loader=trust,
         require_tlog=policy.require_tlog,
         docker_reference=policy.docker_reference,
+        index_digest=index_digest if index_digest != digest else None,
     )
     report = _Report(digest, reference, discovery, materials)
     if objects.any_of is not None:
@@ -128,6 +131,28 @@ def verify_image(
             )
         )
     return report.result(loaded[0].name if loaded else None)
+
+
+def _discover(source: SignatureSource, digest: str, index_digest: str | None) -> DiscoveryResult:
+    """The artifacts of the image, and of the index it was picked from (if any)."""
+    results = [source.discover(digest)]
+    if index_digest and index_digest != digest:
+        results.append(source.discover(index_digest))
+    for result, asked in zip(results, (digest, index_digest), strict=False):
+        if result.subject_digest != asked:
+            raise SignatureError(
+                f"{source.describe()} returned signatures of {result.subject_digest}, "
+                f"but asked for {asked}"
+            )
+    if len(results) == 1:
+        return results[0]
+    index = results[1]
+    return replace(
+        results[0],
+        artifacts=results[0].artifacts + index.artifacts,
+        schemes_tried=tuple(dict.fromkeys(results[0].schemes_tried + index.schemes_tried)),
+        notes=results[0].notes + index.notes,
+    )
 
 
 class _Report:

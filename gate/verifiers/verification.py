@@ -93,10 +93,19 @@ class VerifyContext:
     trust_loader: Callable[[], TrustRoot]
     require_tlog: bool = False
     docker_reference: str | None = None
+    index_digest: str | None = None
+    """The multi-platform index the image was picked from: ``cosign sign TAG`` signs what the
+    tag names, so a signature of the index covers each of its platform images."""
     _trust: TrustRoot | None = field(default=None, repr=False)
     _bundles: BundleVerifier | None = field(default=None, repr=False)
     _binding: dict[int, Outcome] = field(default_factory=dict, repr=False)
     _keyless: dict[int, Outcome] = field(default_factory=dict, repr=False)
+
+    def _signed(self, digest: str) -> bool:
+        digest = digest.lower()
+        return digest == self.image_digest or (
+            self.index_digest is not None and digest == self.index_digest
+        )
 
     @property
     def trust(self) -> TrustRoot:
@@ -127,16 +136,18 @@ class VerifyContext:
                         f"critical.type is {payload.type!r}, not {COSIGN_SIGNATURE_TYPE!r}",
                     )
                 )
-            if payload.manifest_digest.lower() != self.image_digest:
+            if not self._signed(payload.manifest_digest):
                 found.append(_digest_mismatch(payload.manifest_digest, self.image_digest))
             if payload.docker_reference:
                 names.append(payload.docker_reference)
         elif m.statement is not None:
-            if not m.statement.names_digest(self.image_digest):
+            if not m.statement.names_digest(self.image_digest) and not (
+                self.index_digest is not None and m.statement.names_digest(self.index_digest)
+            ):
                 signed = ", ".join(m.statement.subject_digests()) or "nothing"
                 found.append(_digest_mismatch(signed, self.image_digest))
             names += [s.name for s in m.statement.subjects if s.name]
-        elif m.message_digest is not None and m.message_digest != self.image_digest:
+        elif m.message_digest is not None and not self._signed(m.message_digest):
             found.append(_digest_mismatch(m.message_digest, self.image_digest))
         if self.docker_reference is not None:
             wanted = repository_of(self.docker_reference)

@@ -1,4 +1,5 @@
-"""Image sources: OCI layouts, oci-archive and docker-archive tars (registries: elsewhere).
+"""Image sources: OCI layouts, oci-archive and docker-archive tars, and registries
+(:mod:`gate.sources.registry`).
 
 :func:`open_image` is the single entry point: it parses an ``--image`` value and returns an
 :class:`~gate.sources.image.model.Image` whose layers stream, verified, through
@@ -9,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from gate.errors import ImageError
 from gate.sources.image.dir_store import DirStore
@@ -24,11 +26,17 @@ from gate.sources.image.reference import (
 )
 from gate.sources.image.tar_store import TarStore
 
+if TYPE_CHECKING:
+    from gate.sources.registry.options import RegistryOptions
+
 __all__ = ["open_image"]
 
 
-def open_image(ref: str, platform: str | None = None) -> Image:
-    """Open the image named by an ``--image`` value; ImageError (or a subclass) if it cannot."""
+def open_image(
+    ref: str, platform: str | None = None, registry: RegistryOptions | None = None
+) -> Image:
+    """Open the image named by an ``--image`` value; ImageError (or a subclass) if it cannot.
+    ``registry`` holds the options of registry access (TLS, insecure hosts, retries)."""
     parsed = parse_reference(ref)
     if isinstance(parsed, OciLayoutReference):
         if not os.path.isdir(parsed.path):
@@ -41,13 +49,16 @@ def open_image(ref: str, platform: str | None = None) -> Image:
     if isinstance(parsed, DockerArchiveReference):
         return open_docker_archive(parsed.path, ref, repo_tag=parsed.repo_tag,
                                    index=parsed.index, platform=platform)
-    return open_registry(parsed, ref, platform)
+    return open_registry(parsed, ref, platform, registry)
 
 
-def open_registry(parsed: RegistryReference, ref: str, platform: str | None) -> Image:
-    """The one place registry images enter: the registry client hooks in here
-    (``gate.sources.registry.open_registry_image(ref, platform, options)``)."""
-    raise ImageError(
-        f"registry images are not supported by this source yet: {parsed}",
-        hint="save the image with skopeo/docker and pass oci:DIR or docker-archive:FILE",
-    )
+def open_registry(
+    parsed: RegistryReference,
+    ref: str,
+    platform: str | None,
+    options: RegistryOptions | None = None,
+) -> Image:
+    """The one place registry images enter (requests is imported only from here on)."""
+    from gate.sources.registry import open_registry_image
+
+    return open_registry_image(parsed, ref, platform, options)

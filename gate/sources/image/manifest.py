@@ -8,8 +8,8 @@ media types. Every blob read on the way is verified against its digest.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gate.errors import ImageError, PlatformNotFoundError
@@ -30,6 +30,9 @@ from gate.sources.image.platforms import host_platform, matches, parse_platform
 
 _MAX_NESTING = 4
 """Index -> index -> manifest chains deeper than this are refused (a loop, or hostile)."""
+
+ManifestReader = Callable[[str, str | None, str], bytes]
+"""``(digest, media type, what) -> verified bytes`` of a manifest named by an index."""
 
 
 @dataclass(frozen=True)
@@ -249,26 +252,35 @@ def build_image(
     platform: str | None,
     *,
     manifest_digest: str | None = None,
+    read_manifest: ManifestReader | None = None,
 ) -> Image:
     """Resolve index -> manifest -> config through ``store`` into an :class:`Image`.
 
     ``manifest_bytes`` is an index or a manifest (as fetched by tag or read from a layout);
     ``media_type`` its declared type (None: from the document). ``platform`` selects from an
     index (``linux/arm64/v8``; None: the host's). Every blob read is digest-verified.
+    ``read_manifest`` fetches the manifests an index points at when they are not blobs of
+    ``store`` (a registry serves them from ``/manifests/<digest>``, not ``/blobs/``).
     """
     digest = manifest_digest or digest_of(manifest_bytes)
+    top_digest = digest
     what = f"manifest {digest} of {reference}"
     selected_platform: Platform | None = None
     for _ in range(_MAX_NESTING):
         doc = load_json(manifest_bytes, what)
         if document_kind(doc, media_type, what) == "manifest":
-            return _image_from_manifest(store, doc, digest, reference, platform, selected_platform)
+            image = _image_from_manifest(store, doc, digest, reference, platform,
+                                         selected_platform)
+            return image if digest == top_digest else replace(image, index_digest=top_digest)
         chosen = select_platform(descriptors(doc, "manifests", what), platform, what)
         selected_platform = chosen.platform
         digest = chosen.digest
         media_type = chosen.media_type
         what = f"manifest {digest} of {reference}"
-        manifest_bytes = read_blob_verified(store, digest, MAX_METADATA_BYTES, what)
+        if read_manifest is not None:
+            manifest_bytes = read_manifest(digest, media_type, what)
+        else:
+            manifest_bytes = read_blob_verified(store, digest, MAX_METADATA_BYTES, what)
     raise ImageError(f"{what}: indexes nested more than {_MAX_NESTING} deep")
 
 

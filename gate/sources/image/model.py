@@ -132,6 +132,10 @@ class Image:
     config: ImageConfig
     layers: tuple[LayerBlob, ...]
     store: BlobStore
+    index_digest: str | None = None
+    """Digest of the image index (multi-platform list) ``manifest_digest`` was picked from,
+    when the reference named an index: what a tag points at, and what ``cosign sign TAG``
+    signs. None for a single-platform image."""
 
     def summary(self) -> ImageSummary:
         return ImageSummary(

@@ -8,10 +8,11 @@ from typing import Literal, cast
 
 import pytest
 
-from gate.errors import ImageError
+from gate.errors import RegistryError
 from gate.models import LayerRef
 from gate.sources.image import open_image
 from gate.sources.image.model import EntryType, LayerCompression
+from gate.sources.registry.options import RegistryOptions
 from gate.testing.image_writer import (
     OPAQUE,
     WHITEOUT,
@@ -116,6 +117,8 @@ def test_summary(tmp_path: Path) -> None:
     assert summary.layers[0] == LayerRef(0, first.digest, first.diff_id, "ADD rootfs.tar /")
 
 
-def test_registry_reference_is_not_opened_here() -> None:
-    with pytest.raises(ImageError, match=r"not supported .*: docker\.io/library/alpine:3\.19"):
-        open_image("alpine:3.19")
+def test_registry_reference_goes_to_the_registry_client() -> None:
+    # Nothing listens on port 1: the registry client (gate.sources.registry) answers.
+    options = RegistryOptions(retries=0, timeout=2)
+    with pytest.raises(RegistryError, match=r"registry 127\.0\.0\.1:1: GET /v2/ failed .*refused"):
+        open_image("127.0.0.1:1/team/app:v1", registry=options)
