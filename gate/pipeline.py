@@ -24,7 +24,7 @@ from gate.analyzers.interface import (
 )
 from gate.errors import UsageError
 from gate.layer_walk import ProgressCallback, WalkOptions, walk_layers
-from gate.models import Check, CheckResult, ImageSummary, Report
+from gate.models import Check, CheckResult, ImageSummary, Inventory, Report
 from gate.policy.evaluate import evaluate
 from gate.policy.model import Policy
 from gate.sources.image.model import Image
@@ -69,7 +69,7 @@ def run_gate(
 ) -> Report:
     started = time.monotonic()
     checks = selected_checks(request)
-    if request.image_ref is None and request.context_dir is None:
+    if request.image_ref is None and request.context_dir is None and "sbom" not in request.extra:
         raise UsageError("nothing to check: give --image, --context, or both")
 
     image = _open_image(request) if request.image_ref else None
@@ -165,7 +165,45 @@ def _file_analyzers(checks: Sequence[Check], request: GateRequest) -> list[Layer
         from gate.analyzers.secrets.file_analyzer import SecretFileAnalyzer
 
         analyzers.append(SecretFileAnalyzer(max_file_size=request.policy.secrets.max_file_size))
+    if Check.VULNERABILITIES in checks and "sbom" not in request.extra:
+        analyzers.extend(_inventory_analyzers(analyzers))
     return analyzers
+
+
+def _inventory_analyzers(present: Sequence[LayerFileAnalyzer]) -> list[LayerFileAnalyzer]:
+    """The package inventory's file analyzers (the OS one only once if another check has it)."""
+    from gate.analyzers.os_release import OsReleaseFileAnalyzer
+    from gate.analyzers.packages.file_analyzer import PackageFileAnalyzer
+
+    names = {a.name for a in present}
+    wanted: list[LayerFileAnalyzer] = [PackageFileAnalyzer(), OsReleaseFileAnalyzer()]
+    return [a for a in wanted if a.name not in names]
+
+
+def _inventory(request: GateRequest, layers: Sequence[LayerScan]) -> Inventory:
+    """What the vulnerability check matches: the SBOM given with --sbom, else the image's."""
+    if "sbom" in request.extra:
+        from gate.sources.sbom import read_sbom
+
+        return read_sbom(Path(request.extra["sbom"]))
+    from gate.analyzers.packages.inventory import build_inventory
+
+    return build_inventory(layers, request.image_ref or "")
+
+
+def run_inventory(
+    image_ref: str,
+    platform: str | None = None,
+    walk: WalkOptions | None = None,
+    layer_progress: ProgressCallback | None = None,
+) -> tuple[Inventory, ImageSummary]:
+    """``gate sbom``: the package inventory of one image (and its summary for the SBOM)."""
+    from gate.analyzers.packages.inventory import build_inventory
+    from gate.sources.image import open_image
+
+    image = open_image(image_ref, platform)
+    layers = walk_layers(image, _inventory_analyzers([]), walk or WalkOptions(), layer_progress)
+    return build_inventory(layers, image.reference), _redacted_summary(image)
 
 
 def _analyzer(check: Check) -> Analyzer:
@@ -187,6 +225,8 @@ def _check_options(
             scan_history=policy.secrets.scan_history,
             max_file_size=policy.secrets.max_file_size,
         )
+    if check is Check.VULNERABILITIES:
+        options["inventory"] = _inventory(request, layers)
     return options
 
 
@@ -215,4 +255,4 @@ def _load_baseline(path: Path) -> Any:
     return load_baseline(path)
 
 
-__all__ = ["GateRequest", "Report", "replace", "run_gate", "selected_checks"]
+__all__ = ["GateRequest", "Report", "replace", "run_gate", "run_inventory", "selected_checks"]
