@@ -50,7 +50,8 @@ def parse(path: str, data: bytes) -> list[FoundPackage]:
             continue
         version = clean(fields.get("V"))
         if version is None:
-            raise PackageDataError(f"package {name} has no version (V: line)")
+            # apk cannot have installed it; it names nothing an advisory could match.
+            continue
         license_ = clean(fields.get("L"))
         packages.append(
             FoundPackage(

@@ -5,7 +5,8 @@ Both are deb822 control files (Debian Policy 5.1): paragraphs separated by blank
 package, optionally with its own version in parentheses (Policy 5.6.1); without one the source
 is the binary package at the binary's version. ``Status:`` is ``want flag state``
 (dpkg(1) "PACKAGE STATES"); a package whose state is ``not-installed`` or ``config-files``
-has no files on disk any more and is not inventoried. Distroless files carry no Status.
+has no files on disk any more and is not inventoried, and dpkg reads a paragraph of the status
+file without ``Status`` as not installed. Distroless status.d files carry no Status at all.
 """
 
 from __future__ import annotations
@@ -79,10 +80,15 @@ def parse(path: str, data: bytes) -> list[FoundPackage]:
             continue
         version = clean(fields.get("Version"))
         status = fields.get("Status", "").split()
-        if status and status[-1] in _ABSENT_STATES:
+        if status[-1:] and status[-1] in _ABSENT_STATES:
+            continue
+        if not status and path == STATUS_PATH:
+            # dpkg reads a status paragraph without Status as "not-installed"; distroless
+            # status.d files never carry one.
             continue
         if version is None:
-            raise PackageDataError(f"package {name} has no Version")
+            # dpkg refuses such a paragraph; it names nothing an advisory could match.
+            continue
         source_name, source_version = name, version
         source = clean(fields.get("Source"))
         if source:
