@@ -41,7 +41,10 @@ def _properties(item: InstalledPackage) -> list[tuple[str, str]]:
 
 def render_sbom(inventory: Inventory, image: ImageSummary | None = None) -> str:
     """The CycloneDX 1.6 JSON document of ``inventory`` (``image`` names the container)."""
-    from cyclonedx.factory.license import LicenseFactory
+    try:
+        from cyclonedx.contrib.license.factories import LicenseFactory
+    except ImportError:  # cyclonedx-python-lib < 11.6 keeps it in its old place
+        from cyclonedx.factory.license import LicenseFactory  # type: ignore[no-redef,unused-ignore]
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType

@@ -55,6 +55,27 @@ _NOT_IN_OSV = {"centos": "CentOS", "fedora": "Fedora", "amzn": "Amazon Linux",
                "ol": "Oracle Linux", "raspbian": "Raspbian", "linuxmint": "Linux Mint"}
 
 
+# The package family each known OS uses: an rpm database in an Alpine image is not Alpine's.
+_OS_FAMILY = {
+    **dict.fromkeys(("debian", "ubuntu", "raspbian", "linuxmint", "kali", "pop"), "deb"),
+    **dict.fromkeys(("alpine", "wolfi", "chainguard", "minimos", "postmarketos"), "apk"),
+    **dict.fromkeys(("rhel", "centos", "rocky", "almalinux", "fedora", "amzn", "ol",
+                     "mariner", "azurelinux", "photon", "mageia", "openeuler", "opensuse",
+                     "opensuse-leap", "opensuse-tumbleweed", "sles", "sled", "sle-micro",
+                     "sl-micro"), "rpm"),
+}
+
+
+def os_for_family(os_info: OSInfo | None, family: str) -> OSInfo | None:
+    """The image's OS if its packages are of ``family``; None for a foreign database."""
+    if os_info is None:
+        return None
+    known = _OS_FAMILY.get(os_info.id)
+    if known is None and os_info.id.startswith(("opensuse", "sle", "sl-")):
+        known = "rpm"
+    return os_info if known in (None, family) else None
+
+
 def _major(version: str) -> str:
     return version.split(".")[0]
 
@@ -65,6 +86,7 @@ def _major_minor(version: str) -> str:
 
 def distro_ecosystem(os_info: OSInfo | None, family: str) -> tuple[str, bool]:
     """(ecosystem, known to OSV) for a distro package of ``family`` (deb, apk, rpm)."""
+    os_info = os_for_family(os_info, family)
     if os_info is None:
         return _FAMILY_DEFAULT[family], False
     os_id, version = os_info.id, os_info.version_id
@@ -93,7 +115,7 @@ def distro_ecosystem(os_info: OSInfo | None, family: str) -> tuple[str, bool]:
         return f"Photon OS:{version}", True
     if os_id.startswith("opensuse") and os_info.pretty_name:
         return "openSUSE:" + os_info.pretty_name.removeprefix("openSUSE").strip(), True
-    if os_id.startswith(("sles", "sle")) and os_info.pretty_name:
+    if os_id.startswith(("sles", "sle", "sl-")) and os_info.pretty_name:
         return "SUSE:" + os_info.pretty_name.removeprefix("SUSE").strip(), True
     if os_id in _NOT_IN_OSV:
         name = _NOT_IN_OSV[os_id]
@@ -112,6 +134,7 @@ def package_url(fmt: str, package: FoundPackage, os_info: OSInfo | None) -> str 
     qualifiers: dict[str, str] = {}
     family = FAMILY.get(fmt)
     if family is not None:
+        os_info = os_for_family(os_info, family)
         if family == "rpm":
             namespace = _RPM_VENDORS.get(os_info.id, os_info.id) if os_info else "redhat"
             if package.epoch:
