@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the integration tests drive: real Debian images (debootstrap, umoci, skopeo,
-# buildah), a real OCI registry on loopback (docker-registry, htpasswd).
+# buildah), a real OCI registry on loopback (docker-registry, htpasswd); the package inventory
+# compares with rpm, builds Go binaries (golang-go) and a composer vendor tree (composer, php).
 apt_packages=()
 for pair in debootstrap:debootstrap umoci:umoci skopeo:skopeo buildah:buildah \
-            docker-registry:docker-registry htpasswd:apache2-utils; do
+            docker-registry:docker-registry htpasswd:apache2-utils \
+            rpm:rpm go:golang-go composer:composer php:php-cli; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || apt_packages+=("${pair#*:}")
 done
+# A real jar for the Java archive tests of the package inventory.
+[ -f /usr/share/java/commons-lang3.jar ] || apt_packages+=(libcommons-lang3-java)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/test.sh: needs root to install: ${apt_packages[*]}" >&2
