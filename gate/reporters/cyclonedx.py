@@ -94,8 +94,6 @@ def render_sbom(inventory: Inventory, image: ImageSummary | None = None) -> str:
     bom = Bom(components=components, metadata=metadata)
     bom.dependencies.add(Dependency(ref=root.bom_ref,
                                     dependencies=[Dependency(ref=c.bom_ref) for c in components]))
-    for component in components:
-        bom.dependencies.add(Dependency(ref=component.bom_ref))
     with warnings.catch_warnings():
         # The library warns about optional graph details; the document is validated in tests.
         warnings.simplefilter("ignore")
