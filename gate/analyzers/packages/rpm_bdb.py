@@ -93,7 +93,12 @@ class _Reader:
 
     def values(self) -> list[bytes]:
         values: list[bytes] = []
+        # Items could point many times at the same long overflow chain: bound what we copy.
+        budget = 2 * len(self.data) + (1 << 20)
+        copied = 0
         for number in range(1, self.last_page + 1):
+            if copied > budget:
+                raise PackageDataError("Berkeley DB items add up to more than the file twice")
             page = self.page(number)
             if page[25] not in (_PAGE_HASH, _PAGE_HASH_UNSORTED):
                 continue
@@ -112,6 +117,7 @@ class _Reader:
                     first = self._u32(page, offset + 4)
                     total = self._u32(page, offset + 8)
                     values.append(self.overflow(first, total))
+                    copied += total
                 elif kind == _ITEM_KEYDATA:
                     end = self._item_end(page, 2 * pair + 1, entries)
                     values.append(page[offset + 1:end])

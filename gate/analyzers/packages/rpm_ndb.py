@@ -35,6 +35,7 @@ def parse(path: str, data: bytes) -> list[FoundPackage]:
     if slots_end > len(data):
         raise PackageDataError("NDB database truncated inside its slot pages")
     blobs: list[bytes] = []
+    total = 0
     for offset in range(32, slots_end, 16):
         magic = data[offset:offset + 4]
         if magic != _SLOT_MAGIC:
@@ -52,4 +53,8 @@ def parse(path: str, data: bytes) -> list[FoundPackage]:
         if start + 16 + length > len(data):
             raise PackageDataError(f"NDB blob of package {pkg_index} truncated")
         blobs.append(data[start + 16:start + 16 + length])
+        total += length
+        if total > 2 * len(data):
+            # Slots may all point at one big blob: bound what we copy.
+            raise PackageDataError("NDB blobs add up to more than the file twice")
     return packages_from_blobs(blobs)
