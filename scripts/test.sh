@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 
 # System tools the integration tests drive: real Debian images (debootstrap, umoci, skopeo,
 # buildah), a real OCI registry on loopback (docker-registry, htpasswd); the package inventory
-# compares with rpm, builds Go binaries (golang-go) and a composer vendor tree (composer, php).
+# compares with rpm, builds Go binaries (golang-go) and a composer vendor tree (composer, php),
+# adds sections to executables (llvm-objcopy).
 apt_packages=()
 for pair in debootstrap:debootstrap umoci:umoci skopeo:skopeo buildah:buildah \
             docker-registry:docker-registry htpasswd:apache2-utils \
-            rpm:rpm go:golang-go composer:composer php:php-cli; do
+            rpm:rpm go:golang-go composer:composer php:php-cli llvm-objcopy:llvm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || apt_packages+=("${pair#*:}")
 done
 # A real jar for the Java archive tests of the package inventory.

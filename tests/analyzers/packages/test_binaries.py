@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from gate.analyzers.packages import (
 from gate.analyzers.packages.file_analyzer import PackageFileAnalyzer
 from gate.sources.image.model import EntryMeta, EntryType
 from tests.analyzers.packages import builders
+from tests.analyzers.packages.helpers import require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +81,28 @@ def test_rust_auditable_section() -> None:
     meta = EntryMeta(path="/usr/bin/hello", type=EntryType.FILE, mode=0o755, size=len(data))
     (record,) = PackageFileAnalyzer().scan_file(meta, data)
     assert record["format"] == "rust"
+
+
+@pytest.mark.parametrize("target", ["windows-amd64", "darwin-arm64"])
+def test_rust_audit_section_in_pe_and_mach_o(target: str, tmp_path: Path) -> None:
+    # rustc here targets Linux only; llvm-objcopy adds the same section to real PE and Mach-O
+    # executables (Mach-O: segment __DATA, as cargo-auditable's object file places it).
+    objcopy = require_tool("llvm-objcopy", "llvm")
+    payload = builders.rust_auditable_binary().parent / "deps.zlib"
+    source = builders.go_binaries() / f"app-{target}"
+    out = tmp_path / "with-audit-data"
+    section = ".dep-v0" if target.startswith("windows") else "__DATA,.dep-v0"
+    subprocess.run([objcopy, "--add-section", f"{section}={payload}", str(source), str(out)],
+                   check=True, capture_output=True)
+    data = out.read_bytes()
+    exe = executable.parse_executable(data)
+    assert exe is not None and exe.section(".dep-v0") is not None
+    found = sorted((p.name, p.version) for p in rust_auditable.parse(str(out), data))
+    assert found == [("aho-corasick", "1.1.1"), ("regex", "1.9.5"), ("serde", "1.0.188")]
+    # The Go build info of the same file is still read: one file, two records.
+    meta = EntryMeta(path="/app/x", type=EntryType.FILE, mode=0o755, size=len(data))
+    assert sorted(r["format"] for r in PackageFileAnalyzer().scan_file(meta, data)) == [
+        "go", "rust"]
 
 
 def test_composer_installed_json_v2_and_v1() -> None:
