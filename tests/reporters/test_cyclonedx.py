@@ -104,3 +104,25 @@ def test_gate_sbom_errors(tmp_path: Path) -> None:
                               text=True, check=False, env={"PATH": "/usr/bin:/bin",
                                                            "PYTHONPATH": str(Path.cwd())})
     assert no_image.returncode == 2 and "needs --image" in no_image.stderr
+
+
+def test_gate_sbom_platform(shared_data: Path, tmp_path: Path) -> None:
+    from gate.testing.image_writer import build_index
+
+    base = shared_data / PKGDB
+    amd64 = ImageSpec(layers=[{"/lib/apk/db/installed":
+                               (base / ALPINE / "lib/apk/db/installed").read_bytes()}])
+    arm64 = ImageSpec(layers=[{"/var/lib/rpm/rpmdb.sqlite": (base / RPM).read_bytes()}])
+    layout = tmp_path / "multi"
+    write_oci_layout(layout, build_index({"linux/amd64": amd64, "linux/arm64": arm64}))
+    for platform, count in (("linux/amd64", 14), ("linux/arm64", 129)):
+        out = tmp_path / f"{platform.replace('/', '-')}.json"
+        result = subprocess.run(
+            [sys.executable, "-m", "gate", "sbom", "--image", f"oci:{layout}:latest",
+             "--platform", platform, "--no-cache", "-o", str(out)],
+            capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        doc = json.loads(out.read_text())
+        assert len(doc["components"]) == count
+        props = {p["name"]: p["value"] for p in doc["metadata"]["component"]["properties"]}
+        assert props["gate:platform"] == platform
