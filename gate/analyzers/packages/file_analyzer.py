@@ -117,17 +117,26 @@ class PackageFileAnalyzer:
         fmt = _format_for(meta.path)
         if fmt is None:
             return self._scan_binary(meta, data, truncated)
-        if truncated:
+        if truncated and fmt.name != "java":
             return [note_record(fmt.name, meta.path, NOTE_TOO_LARGE,
                                 f"{meta.size} bytes, larger than the walk reads")]
         try:
             if fmt.name == "java":
-                scan = java_archive.parse_archive(meta.path, data)
+                if truncated:
+                    scan = java_archive.parse_truncated(meta.path, data)
+                    scan.problems.append(
+                        f"{meta.size} bytes, larger than the walk reads: only the entries in "
+                        f"its first {len(data)} bytes were read")
+                else:
+                    scan = java_archive.parse_archive(meta.path, data)
                 records: list[Record] = []
                 if scan.packages:
                     records.append(packages_record(fmt.name, meta.path, scan.packages))
-                records.extend(note_record(fmt.name, meta.path, NOTE_NESTED, problem)
-                               for problem in scan.problems)
+                records.extend(
+                    note_record(fmt.name, meta.path,
+                                NOTE_TOO_LARGE if "larger than the walk" in problem
+                                else NOTE_NESTED, problem)
+                    for problem in scan.problems)
                 return records
             packages = fmt.parse(meta.path, data)
         except _PARSE_FAILURES as exc:

@@ -11,14 +11,19 @@ one falls back to its ``META-INF/MANIFEST.MF`` main section (JAR File Specificat
 
 Archives are opened in memory (zipfile over the bytes the layer walk read) with caps on the
 nesting depth, on how many bytes may be inflated per archive, and per entry: a zip bomb is
-noted, not followed.
+noted, not followed. An archive larger than the walk reads (a Spring Boot fat jar) has no
+central directory in the bytes we have; its entries are then read front to back by their local
+headers, as far as the bytes go, and the archive is noted as read in part.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from gate.analyzers.packages.found import FoundPackage, PackageDataError, clean
@@ -109,18 +114,136 @@ def _from_manifest(manifest: dict[str, str], stem: str, location: str | None
     return FoundPackage(name=name, version=version, location=location)
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, scan: JavaScan) -> bytes:
-    if info.file_size > limit:
-        raise PackageDataError(f"{info.filename} inflates to {info.file_size} bytes (cap {limit})")
-    if scan.inflated + info.file_size > MAX_INFLATED_BYTES:
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    size: int
+    """Inflated size the archive declares (-1: unknown, a streamed entry)."""
+    read: Callable[[int], bytes]
+    """Content, at most ``limit + 1`` bytes (one more than allowed reveals a lie)."""
+
+
+def _central_entries(archive: zipfile.ZipFile) -> Iterator[_Entry]:
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+
+        def read(limit: int, info: zipfile.ZipInfo = info) -> bytes:
+            with archive.open(info) as handle:
+                return handle.read(limit + 1)
+
+        yield _Entry(info.filename, info.file_size, read)
+
+
+class _Truncated(Exception):
+    """The bytes end inside a local entry: the rest of the archive was not read."""
+
+
+def _local_entries(data: bytes) -> Iterator[_Entry]:
+    """Entries by their local headers, front to back (APPNOTE.TXT 4.3.7): for an archive the
+    layer walk read only in part, whose central directory (at the end) is missing."""
+    offset = 0
+    while data[offset:offset + 4] == b"PK\x03\x04":
+        if offset + 30 > len(data):
+            raise _Truncated
+        (_v, flags, method, _t, _d, _crc, csize, usize, nlen, xlen) = struct.unpack_from(
+            "<HHHHHIIIHH", data, offset + 4)
+        name = data[offset + 30:offset + 30 + nlen].decode("utf-8", "replace")
+        start = offset + 30 + nlen + xlen
+        if start > len(data):
+            raise _Truncated
+        if 0xFFFFFFFF in (csize, usize):
+            extra = data[offset + 30 + nlen:start]
+            at = 0
+            while at + 4 <= len(extra):
+                tag, size = struct.unpack_from("<HH", extra, at)
+                if tag == 0x0001 and size >= 16:  # Zip64 extended information (4.5.3)
+                    usize, csize = struct.unpack_from("<QQ", extra, at + 4)
+                at += 4 + size
+        streamed = bool(flags & 0x8) and csize == 0
+        if method not in (0, 8) or (streamed and method != 8):
+            raise _Truncated  # cannot find where the next entry starts
+        if streamed:
+            # Sizes follow the data (a data descriptor): inflate to find where it ends.
+            inflater = zlib.decompressobj(-15)
+            pos = start
+            while not inflater.eof:
+                if pos >= len(data):
+                    raise _Truncated
+                pending = data[pos:pos + (1 << 20)]
+                pos += len(pending)
+                while pending and not inflater.eof:
+                    inflater.decompress(pending, 1 << 24)
+                    pending = inflater.unconsumed_tail
+            end = pos - len(inflater.unused_data)
+            body = data[start:end]
+            end += 16 if data[end:end + 4] == b"PK\x07\x08" else 12
+        else:
+            end = start + csize
+            if end > len(data):
+                raise _Truncated
+            body = data[start:end]
+        offset = end
+
+        def read(limit: int, body: bytes = body, method: int = method) -> bytes:
+            if method == 0:
+                return body[:limit + 1]
+            return zlib.decompressobj(-15).decompress(body, limit + 1)
+
+        if not name.endswith("/"):
+            yield _Entry(name, usize if not streamed else -1, read)
+
+
+def _read(entry: _Entry, limit: int, scan: JavaScan) -> bytes:
+    if entry.size > limit:
+        raise PackageDataError(f"{entry.name} inflates to {entry.size} bytes (cap {limit})")
+    if scan.inflated + max(entry.size, 0) > MAX_INFLATED_BYTES:
         raise PackageDataError(f"archive inflates past {MAX_INFLATED_BYTES} bytes")
-    with archive.open(info) as handle:
-        # file_size is the archive's own claim; read one byte more to catch a lie.
-        data = handle.read(limit + 1)
+    data = entry.read(limit)
     if len(data) > limit:
-        raise PackageDataError(f"{info.filename} inflates past its declared size")
+        raise PackageDataError(f"{entry.name} inflates past {limit} bytes")
     scan.inflated += len(data)
     return data
+
+
+_ENTRY_FAILURES = (PackageDataError, zipfile.BadZipFile, OSError, EOFError, ValueError,
+                   NotImplementedError, zlib.error, struct.error)
+
+
+def _collect(entries: Iterator[_Entry], name: str, location: str | None, depth: int,
+             scan: JavaScan) -> None:
+    found: list[FoundPackage] = []
+    manifest: dict[str, str] = {}
+    nested: list[_Entry] = []
+    for entry in entries:
+        if _POM_PROPERTIES.match(entry.name):
+            props = parse_properties(
+                _read(entry, MAX_METADATA_BYTES, scan).decode("utf-8", "replace"))
+            group, artifact = _token(props.get("groupId")), _token(props.get("artifactId"))
+            version = clean(props.get("version"))
+            if group and artifact and version:
+                found.append(FoundPackage(name=f"{group}:{artifact}", version=version,
+                                          location=location))
+        elif entry.name.upper() == "META-INF/MANIFEST.MF":
+            manifest = parse_manifest(
+                _read(entry, MAX_METADATA_BYTES, scan).decode("utf-8", "replace"))
+        elif entry.name.lower().endswith(ARCHIVE_SUFFIXES):
+            nested.append(entry)
+    if not found and manifest:
+        stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        package = _from_manifest(manifest, stem, location)
+        if package:
+            found.append(package)
+    scan.packages.extend(found)
+    for entry in nested:
+        inner = f"{location}!/{entry.name}" if location else entry.name
+        if depth + 1 > MAX_DEPTH:
+            scan.problems.append(f"{inner}: nested deeper than {MAX_DEPTH} archives")
+            continue
+        try:
+            _scan(_read(entry, MAX_ENTRY_BYTES, scan), entry.name, inner, depth + 1, scan)
+        except _ENTRY_FAILURES as exc:
+            scan.problems.append(f"{inner}: {exc}")
 
 
 def _scan(data: bytes, name: str, location: str | None, depth: int, scan: JavaScan) -> None:
@@ -129,45 +252,7 @@ def _scan(data: bytes, name: str, location: str | None, depth: int, scan: JavaSc
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise PackageDataError(f"not a readable zip archive ({exc})") from exc
     with archive:
-        found: list[FoundPackage] = []
-        manifest: dict[str, str] = {}
-        nested: list[zipfile.ZipInfo] = []
-        for info in archive.infolist():
-            entry = info.filename
-            if info.is_dir():
-                continue
-            if _POM_PROPERTIES.match(entry):
-                props = parse_properties(
-                    _read(archive, info, MAX_METADATA_BYTES, scan).decode("utf-8", "replace")
-                )
-                group, artifact = _token(props.get("groupId")), _token(props.get("artifactId"))
-                version = clean(props.get("version"))
-                if group and artifact and version:
-                    found.append(FoundPackage(name=f"{group}:{artifact}", version=version,
-                                              location=location))
-            elif entry.upper() == "META-INF/MANIFEST.MF":
-                manifest = parse_manifest(
-                    _read(archive, info, MAX_METADATA_BYTES, scan).decode("utf-8", "replace")
-                )
-            elif entry.lower().endswith(ARCHIVE_SUFFIXES):
-                nested.append(info)
-        if not found and manifest:
-            stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            package = _from_manifest(manifest, stem, location)
-            if package:
-                found.append(package)
-        scan.packages.extend(found)
-        for info in nested:
-            inner = f"{location}!/{info.filename}" if location else info.filename
-            if depth + 1 > MAX_DEPTH:
-                scan.problems.append(f"{inner}: nested deeper than {MAX_DEPTH} archives")
-                continue
-            try:
-                inner_data = _read(archive, info, MAX_ENTRY_BYTES, scan)
-                _scan(inner_data, info.filename, inner, depth + 1, scan)
-            except (PackageDataError, zipfile.BadZipFile, OSError, EOFError, ValueError,
-                    NotImplementedError) as exc:
-                scan.problems.append(f"{inner}: {exc}")
+        _collect(_central_entries(archive), name, location, depth, scan)
 
 
 def parse_archive(path: str, data: bytes) -> JavaScan:
@@ -176,6 +261,20 @@ def parse_archive(path: str, data: bytes) -> JavaScan:
         _scan(data, path, None, 0, scan)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise PackageDataError(f"unreadable archive: {exc}") from exc
+    return scan
+
+
+def parse_truncated(path: str, data: bytes) -> JavaScan:
+    """The entries of an archive of which only the first ``len(data)`` bytes were read."""
+    scan = JavaScan()
+    entries: list[_Entry] = []
+    try:
+        entries.extend(_local_entries(data))
+    except _Truncated:
+        pass
+    except (zlib.error, struct.error) as exc:
+        scan.problems.append(f"local headers unreadable after {len(entries)} entries: {exc}")
+    _collect(iter(entries), path, None, 0, scan)
     return scan
 
 

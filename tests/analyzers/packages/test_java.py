@@ -108,3 +108,47 @@ def test_caps(monkeypatch: pytest.MonkeyPatch) -> None:
     scan = java_archive.parse_archive("/app.war", corrupt_inner)
     assert [p.name for p in scan.packages] == ["org.apache.commons:commons-lang3"]
     assert scan.problems and "broken.jar" in scan.problems[0]
+
+
+class _Stream(io.RawIOBase):
+    """A non-seekable sink: zipfile then writes data descriptors, as `jar` and Maven do."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        chunk = bytes(b)  # type: ignore[call-overload]
+        self.data += chunk
+        return len(chunk)
+
+
+def test_archive_larger_than_the_walk_reads() -> None:
+    from gate.analyzers.packages.file_analyzer import PackageFileAnalyzer
+    from gate.sources.image.model import EntryMeta, EntryType
+
+    jar = _real_jar()
+    sink = _Stream()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("META-INF/maven/com.example/fat/pom.properties", "w") as handle:
+            handle.write(b"groupId=com.example\nartifactId=fat\nversion=2.1.0\n")
+        with archive.open("BOOT-INF/lib/commons-lang3-3.12.0.jar", "w") as handle:
+            handle.write(jar)
+        with archive.open("BOOT-INF/classes/blob.bin", "w") as handle:
+            handle.write(bytes(range(256)) * 20_000)
+        with archive.open("BOOT-INF/lib/after-the-cut.jar", "w") as handle:
+            handle.write(jar)
+    fat = bytes(sink.data)
+    cut = fat.index(b"BOOT-INF/classes/blob.bin") + 1000  # inside the third entry
+    meta = EntryMeta(path="/app/app.jar", type=EntryType.FILE, mode=0o644, size=len(fat))
+    records = PackageFileAnalyzer().scan_file(meta, fat[:cut])
+    packages = [r for r in records if r["kind"] == "packages"]
+    notes = [r for r in records if r["kind"] == "note"]
+    assert [(p["name"], p.get("location")) for p in packages[0]["packages"]] == [
+        ("com.example:fat", None),
+        ("org.apache.commons:commons-lang3", "BOOT-INF/lib/commons-lang3-3.12.0.jar")]
+    assert [n["note"] for n in notes] == ["package-file-too-large"]
+    # The whole archive through its central directory: the fourth entry is there too.
+    assert len(java_archive.parse("/app/app.jar", fat)) == 3
