@@ -12,8 +12,9 @@ bytes on each side and has one line per fact (``runtime/debug`` ``BuildInfo.Stri
 
 Versions are reported as OSV's Go ecosystem writes them: without the ``v`` (``1.2.3``,
 ``0.0.0-20210101000000-abcdef123456``) and the toolchain as the ``stdlib`` module
-(``go1.21.5`` -> ``1.21.5``). A dependency replaced by a local directory has no version and
-is not a Go module anyone publishes advisories for: it is not listed.
+(``go1.21.5`` -> ``1.21.5``, ``go1.20`` -> ``1.20.0``, ``go1.22rc1`` -> ``1.22.0-rc.1``).
+A dependency replaced by a local directory has no version and is not a Go module anyone
+publishes advisories for: it is not listed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ _ALIGN = 16
 _FLAG_BIG_ENDIAN = 0x1
 _FLAG_INLINE = 0x2
 _MAX_STRING = 4 * 1024 * 1024
-_GO_VERSION = re.compile(r"^go(\d+(?:\.\d+){0,2})(?:[-+ ].*)?$")
+_GO_VERSION = re.compile(
+    r"^go(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?:(?P<pre>rc|beta)(?P<n>\d+))?"
+    r"(?:[-+ ].*)?$"
+)
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -111,6 +115,16 @@ def read_build_info(data: bytes) -> tuple[str, str] | None:
     return version, modinfo
 
 
+def toolchain_version(raw: str) -> str | None:
+    """The ``stdlib`` version OSV's Go database uses for a toolchain: ``go1.20`` -> ``1.20.0``,
+    ``go1.21.5`` -> ``1.21.5``, ``go1.22rc1`` -> ``1.22.0-rc.1``; None for a devel build."""
+    match = _GO_VERSION.match(raw.strip().split(" ")[0]) if raw else None
+    if match is None:
+        return None
+    version = f"{match['major']}.{match['minor']}.{match['patch'] or 0}"
+    return f"{version}-{match['pre']}.{match['n']}" if match["pre"] else version
+
+
 def go_version(raw: str) -> str:
     """``1.2.3`` of ``v1.2.3``: OSV's Go ecosystem has no ``v``."""
     return raw[1:] if raw.startswith("v") and raw[1:2].isdigit() else raw
@@ -127,9 +141,9 @@ def packages_from_modinfo(version: str, modinfo: str) -> list[FoundPackage]:
             replaced_version = fields[2] if len(fields) >= 3 else ""
             modules[-1] = (fields[1], replaced_version, modules[-1][2])
     packages: list[FoundPackage] = []
-    toolchain = _GO_VERSION.match(version.strip().split(" ")[0]) if version else None
+    toolchain = toolchain_version(version)
     if toolchain:
-        packages.append(FoundPackage(name="stdlib", version=toolchain.group(1)))
+        packages.append(FoundPackage(name="stdlib", version=toolchain))
     for path, raw, _main in modules:
         name, value = clean(path), clean(raw)
         if name is None or value is None or value == "(devel)":
