@@ -71,6 +71,9 @@ def run_gate(
     checks = selected_checks(request)
     if request.image_ref is None and request.context_dir is None and "sbom" not in request.extra:
         raise UsageError("nothing to check: give --image, --context, or both")
+    if "sbom" in request.extra and Check.VULNERABILITIES not in checks:
+        raise UsageError("--sbom is read only by the vulnerabilities check, which this run "
+                         "does not include (policy [checks] or --checks)")
 
     image = _open_image(request) if request.image_ref else None
     context = _load_context(request) if request.context_dir else None

@@ -61,3 +61,12 @@ def test_vulnerability_check_gets_the_sbom(image: str, tmp_path: Path) -> None:
     sbom.write_text("{}")
     with pytest.raises(InputError, match=str(sbom)):
         pipeline._check_options(Check.VULNERABILITIES, request, ())
+
+
+def test_sbom_without_the_vulnerability_check_is_refused(tmp_path: Path) -> None:
+    from gate.errors import UsageError
+
+    request = pipeline.GateRequest(policy=load_policy(None), policy_path="default",
+                                   checks=(Check.SECRETS,), extra={"sbom": str(tmp_path)})
+    with pytest.raises(UsageError, match="--sbom"):
+        pipeline.run_gate(request)
