@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
         "REGISTRY/REPO[:TAG|@DIGEST] (env GATE_IMAGE)",
     )
     src.add_argument(
+        "--sbom",
+        metavar="FILE",
+        type=Path,
+        default=_env("GATE_SBOM"),
+        help="CycloneDX JSON SBOM (1.4-1.6) whose packages the vulnerability check scans "
+        "instead of the image's (env GATE_SBOM)",
+    )
+    src.add_argument(
         "--context",
         metavar="DIR",
         type=Path,
@@ -211,6 +219,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_vulnerability_options(check)
     _add_db_command(sub)
+    sbom = sub.add_parser("sbom", help="write the package inventory of an image as CycloneDX")
+    sbom.add_argument(
+        "--image",
+        metavar="REF",
+        default=_env("GATE_IMAGE"),
+        help="image to inventory (same references as check --image; env GATE_IMAGE)",
+    )
+    sbom.add_argument(
+        "--output", "-o", metavar="FILE", type=Path, help="write here (default: stdout)"
+    )
+    sbom.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        default=_env("GATE_PLATFORM"),
+        help="platform to pick from a multi-platform image (default: the host's)",
+    )
+    sbom.add_argument("--cache-dir", metavar="DIR", type=Path, default=None,
+                      help="per-layer result cache (default: $GATE_CACHE_DIR or ~/.cache/gate)")
+    sbom.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    sbom.add_argument("--jobs", metavar="N", type=int, default=0,
+                      help="worker processes for the layer scan (default: one per CPU)")
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -393,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args, sys.stdout, sys.stderr)
         if args.command == "db":
             return _cmd_db(args, sys.stdout, sys.stderr)
+        if args.command == "sbom":
+            return _cmd_sbom(args, sys.stdout, sys.stderr)
         raise UsageError(f"unknown command {args.command}")
     except PolicyError as exc:
         for problem in exc.problems:
@@ -420,8 +451,13 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from gate.pipeline import GateRequest, run_gate
     from gate.policy.loader import load_policy
 
-    if args.image is None and args.context is None and args.dockerfile is None \
-            and not args.dockerfiles:
+    if (
+        args.image is None
+        and args.context is None
+        and args.dockerfile is None
+        and not args.dockerfiles
+        and args.sbom is None
+    ):
         raise UsageError("nothing to check: give --image, --context, or both")
     for extra in args.dockerfiles:
         if not extra.is_file():
@@ -458,6 +494,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             **_config_extra(args, compliance, policy),
             **_vulnerability_extra(args),
             **_registry_extra(args),
+            **({"sbom": str(args.sbom)} if args.sbom else {}),
         },
     )
     show_progress = not args.no_progress and stderr.isatty() and not _env("CI")
@@ -588,6 +625,38 @@ def _cmd_db(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         index.close()
         return EXIT_PASS
     raise UsageError("gate db: give an action: update or status")
+
+
+def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from gate.layer_walk import WalkOptions
+    from gate.pipeline import run_inventory
+    from gate.reporters.cyclonedx import render_sbom
+
+    if args.image is None:
+        raise UsageError("gate sbom needs --image")
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per CPU) or more")
+    cache_dir = None if args.no_cache else (args.cache_dir or _default_cache_dir())
+    inventory, summary = run_inventory(
+        args.image, args.platform, WalkOptions(cache_dir=cache_dir, jobs=args.jobs)
+    )
+    text = render_sbom(inventory, summary)
+    if args.output is None:
+        stdout.write(text)
+        stdout.flush()
+    else:
+        try:
+            if args.output.parent and not args.output.parent.exists():
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportError(f"cannot write SBOM {args.output}: {exc.strerror or exc}") from exc
+    for note in inventory.notes:
+        print(f"gate: note: {note.kind} ({note.count}): {note.detail}", file=stderr)
+    where = f" to {args.output}" if args.output else ""
+    print(f"gate: sbom: {len(inventory.packages)} packages of {summary.reference}{where}",
+          file=stderr)
+    return EXIT_PASS
 
 
 def _write_reports(report: object, args: argparse.Namespace) -> None:

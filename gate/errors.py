@@ -86,6 +86,10 @@ class AdvisoryDatabaseError(GateError):
     """The advisory database is missing, stale beyond use, or corrupt."""
 
 
+class NoAdvisoryDatabaseError(AdvisoryDatabaseError):
+    """No advisory database was given and none was downloaded (``gate db update``)."""
+
+
 class SignatureError(GateError):
     """Signature material cannot be fetched or parsed (not: "the signature is invalid",
     which is a finding)."""

@@ -24,7 +24,7 @@ from gate.analyzers.interface import (
 )
 from gate.errors import UsageError
 from gate.layer_walk import ProgressCallback, WalkOptions, walk_layers
-from gate.models import Check, CheckResult, ImageSummary, Report
+from gate.models import Check, CheckResult, ImageSummary, Inventory, Report
 from gate.policy.evaluate import evaluate
 from gate.policy.model import Policy
 from gate.sources.image.model import Image
@@ -69,8 +69,16 @@ def run_gate(
 ) -> Report:
     started = time.monotonic()
     checks = selected_checks(request)
-    if request.image_ref is None and request.context_dir is None and request.dockerfile is None:
+    if (
+        request.image_ref is None
+        and request.context_dir is None
+        and request.dockerfile is None
+        and "sbom" not in request.extra
+    ):
         raise UsageError("nothing to check: give --image, --context, or both")
+    if "sbom" in request.extra and Check.VULNERABILITIES not in checks:
+        raise UsageError("--sbom is read only by the vulnerabilities check, which this run "
+                         "does not include (policy [checks] or --checks)")
 
     image = _open_image(request) if request.image_ref else None
     context = _load_context(request) if request.context_dir else None
@@ -177,7 +185,52 @@ def _file_analyzers(checks: Sequence[Check], request: GateRequest) -> list[Layer
         names = {a.name for a in analyzers}
         analyzers += [a for a in (OsReleaseFileAnalyzer(), ConfigFileAnalyzer())
                       if a.name not in names]
+    if Check.VULNERABILITIES in checks and "sbom" not in request.extra:
+        analyzers.extend(_inventory_analyzers(analyzers))
     return analyzers
+
+
+def _inventory_analyzers(present: Sequence[LayerFileAnalyzer]) -> list[LayerFileAnalyzer]:
+    """The package inventory's file analyzers (the OS one only once if another check has it)."""
+    from gate.analyzers.os_release import OsReleaseFileAnalyzer
+    from gate.analyzers.packages.file_analyzer import PackageFileAnalyzer
+
+    names = {a.name for a in present}
+    wanted: list[LayerFileAnalyzer] = [PackageFileAnalyzer(), OsReleaseFileAnalyzer()]
+    return [a for a in wanted if a.name not in names]
+
+
+def _inventory(request: GateRequest, layers: Sequence[LayerScan]) -> Inventory | None:
+    """What the vulnerability check matches: an inventory given by the caller, the SBOM given
+    with --sbom, else the image's packages; None when there is neither image nor SBOM (a
+    context-only run, where the check does not apply)."""
+    given = request.extra.get("inventory")
+    if isinstance(given, Inventory):
+        return given
+    if "sbom" in request.extra:
+        from gate.sources.sbom import read_sbom
+
+        return read_sbom(Path(request.extra["sbom"]))
+    if request.image_ref is None:
+        return None
+    from gate.analyzers.packages.inventory import build_inventory
+
+    return build_inventory(layers, request.image_ref)
+
+
+def run_inventory(
+    image_ref: str,
+    platform: str | None = None,
+    walk: WalkOptions | None = None,
+    layer_progress: ProgressCallback | None = None,
+) -> tuple[Inventory, ImageSummary]:
+    """``gate sbom``: the package inventory of one image (and its summary for the SBOM)."""
+    from gate.analyzers.packages.inventory import build_inventory
+    from gate.sources.image import open_image
+
+    image = open_image(image_ref, platform)
+    layers = walk_layers(image, _inventory_analyzers([]), walk or WalkOptions(), layer_progress)
+    return build_inventory(layers, image.reference), _redacted_summary(image)
 
 
 def _analyzer(check: Check) -> Analyzer:
@@ -234,6 +287,7 @@ def _check_options(
         )
     elif check is Check.VULNERABILITIES:
         options.update(_vulnerability_options(request))
+        options["inventory"] = _inventory(request, layers)
     return options
 
 
@@ -259,7 +313,6 @@ def _vulnerability_options(request: GateRequest) -> dict[str, Any]:
     return {
         "max_db_age_days": request.policy.vulnerabilities.max_db_age_days,
         "policy_path": request.policy_path,
-        "inventory": extra.get("inventory"),
         "database": DatabaseChoice(
             vuln_db=tuple(Path(p) for p in extra.get("vuln_db") or ()),
             osv_api=extra.get("osv_api"),
@@ -317,4 +370,4 @@ def _load_baseline(path: Path) -> Any:
     return load_baseline(path)
 
 
-__all__ = ["GateRequest", "Report", "replace", "run_gate", "selected_checks"]
+__all__ = ["GateRequest", "Report", "replace", "run_gate", "run_inventory", "selected_checks"]

@@ -5,13 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the integration tests drive: real Debian images (debootstrap, umoci, skopeo,
-# buildah), a real OCI registry on loopback (docker-registry, htpasswd); rpm is the reference
-# RPM version comparison the matcher tests check against (dpkg is there on Debian).
+# buildah), a real OCI registry on loopback (docker-registry, htpasswd); the package inventory
+# compares with rpm (also the matcher's reference RPM version ordering), builds Go binaries (golang-go) and a composer vendor tree (composer, php),
+# adds sections to executables (llvm-objcopy).
 apt_packages=()
 for pair in debootstrap:debootstrap umoci:umoci skopeo:skopeo buildah:buildah \
-            docker-registry:docker-registry htpasswd:apache2-utils rpm:rpm; do
+            docker-registry:docker-registry htpasswd:apache2-utils \
+            rpm:rpm go:golang-go composer:composer php:php-cli llvm-objcopy:llvm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || apt_packages+=("${pair#*:}")
 done
+# A real jar for the Java archive tests of the package inventory.
+[ -f /usr/share/java/commons-lang3.jar ] || apt_packages+=(libcommons-lang3-java)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/test.sh: needs root to install: ${apt_packages[*]}" >&2

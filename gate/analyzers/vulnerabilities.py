@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.analyzers.interface import ScanTarget
-from gate.errors import GateError
+from gate.errors import GateError, NoAdvisoryDatabaseError
 from gate.models import (
     Check,
     CheckResult,
@@ -45,6 +45,7 @@ from gate.models import (
     Severity,
 )
 
+NOTE_OWN_MATCHING_SKIPPED = "own-matching-skipped"
 NOTE_NOT_APPLICABLE = "not-applicable"
 NOTE_DATABASE = "advisory-database"
 NOTE_VEX = "vex-not-affected"
@@ -91,11 +92,25 @@ class VulnerabilitiesAnalyzer:
         stale: list[Finding] = []
         today: dt.date = options.get("today") or dt.date.today()
         if inventory is not None:
-            own, own_notes, own_meta, own_stats, stale = _match_inventory(inventory, options, today)
-            hits = own + hits
-            notes += own_notes
-            metadata.update(own_meta)
-            stats.update(own_stats)
+            try:
+                own, own_notes, own_meta, own_stats, stale = _match_inventory(
+                    inventory, options, today
+                )
+            except NoAdvisoryDatabaseError:
+                if not peer_hits:
+                    raise
+                # A team that runs Trivy or Grype and has no gate database yet: their results
+                # are the findings, and the report says gate matched nothing itself.
+                notes.append(ScanNote(
+                    NOTE_OWN_MATCHING_SKIPPED, len(inventory.packages),
+                    "no advisory database: the image's packages were not matched by gate; "
+                    "the findings are the ingested scanner results only",
+                ))
+            else:
+                hits = own + hits
+                notes += own_notes
+                metadata.update(own_meta)
+                stats.update(own_stats)
             notes += list(inventory.notes)
         layers = _image_layers(target)
         hits = [_resolve_layer(h, layers) for h in hits]

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.errors import AdvisoryDatabaseError
+from gate.errors import NoAdvisoryDatabaseError
 from gate.matchers.advisory_index import AdvisoryIndex, DatabaseInfo, open_sources
 from gate.matchers.matching import AdvisorySource
 
@@ -57,7 +57,7 @@ def open_database(choice: DatabaseChoice) -> AdvisorySource:
     db_dir = choice.db_dir or default_db_dir()
     index_path = db_dir / INDEX_NAME
     if not index_path.is_file():
-        raise AdvisoryDatabaseError(
+        raise NoAdvisoryDatabaseError(
             f"no advisory database (none given, none in {db_dir})", hint=NO_DATABASE_HINT
         )
     return AdvisoryIndex.open(index_path)

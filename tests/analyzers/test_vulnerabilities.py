@@ -73,9 +73,11 @@ def test_context_only_is_not_applicable(tmp_path: Path, capsys: pytest.CaptureFi
     assert "note: not-applicable x1" in out and "PASS" in out
 
 
-def test_an_image_without_inventory_is_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_an_image_without_any_advisory_database_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("GATE_DB_DIR", str(tmp_path / "no-db"))
+    monkeypatch.delenv("GATE_VULN_DB", raising=False)
     write_oci_layout(tmp_path / "img", ImageSpec(layers=[{"/etc/hostname": b"x\n"}]), tag="t")
     code = main(
         [
@@ -89,7 +91,7 @@ def test_an_image_without_inventory_is_exit_2(
     )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
-    assert "needs the package inventory" in err
+    assert "no advisory database" in err and "gate db update" in err and "--vuln-db" in err
 
 
 def test_bad_inputs_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,8 +129,11 @@ def test_no_database_at_all_says_how_to_get_one(tmp_path: Path) -> None:
 
 
 def test_peer_results_in_the_scanned_image_and_cli_reports(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # No gate database: the ingested results are the findings, and the report says so.
+    monkeypatch.setenv("GATE_DB_DIR", str(tmp_path / "no-db"))
+    monkeypatch.delenv("GATE_VULN_DB", raising=False)
     built = write_oci_layout(
         tmp_path / "img",
         ImageSpec(
@@ -164,6 +169,7 @@ def test_peer_results_in_the_scanned_image_and_cli_reports(
     out = capsys.readouterr().out
     assert code == 1
     assert "CVE-2019-1549" in out and "(layer 2/2)" in out
+    assert "own-matching-skipped" in out
     results = json.loads(sarif.read_text())["runs"][0]["results"]
     assert len(results) == 4
     assert {r["properties"]["layer_index"] for r in results} == {1}

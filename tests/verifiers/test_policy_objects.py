@@ -276,12 +276,19 @@ def test_no_image_means_nothing_to_verify() -> None:
     assert result.notes[0].kind == "signature-not-checked"
 
 
-def test_an_image_without_signature_source_cannot_be_decided(tmp_path: Path) -> None:
+def test_without_a_given_source_the_image_own_source_is_asked(tmp_path: Path) -> None:
     layout = tmp_path / "layout"
     image_writer.write_oci_layout(layout, image_writer.ImageSpec(layers=[{"/f": b"x"}]))
     image = open_image(f"oci:{layout}:latest")
-    with pytest.raises(SignatureError, match="no signature source"):
-        SignatureVerifier().run(ScanTarget(image=image, options={}))
+    key = tmp_path / "cosign.pub"
+    key.write_bytes(w.public_pem(w.generate_key("p256")))
+    policy = SignaturePolicy(required=True, signers=(SignerSpec(key=str(key), key_path=key),))
+    result = SignatureVerifier().run(
+        ScanTarget(image=image, options={"signature_policy": policy})
+    )
+    [missing] = result.findings
+    assert missing.rule_id == "signature/missing"
+    assert "oci-layout" in missing.message or "OCI layout" in missing.message
 
 
 def test_discovery_for_the_wrong_digest_is_an_error() -> None:
