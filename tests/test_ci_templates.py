@@ -166,14 +166,15 @@ def test_gitlab_job_script_runs(workspace: Path, gate_on_path: dict[str, str]) -
             assert raw not in text
     secret = json.loads((workspace / "gl-secret-detection-report.json").read_text())
     assert {v["location"]["commit"]["sha"] for v in secret["vulnerabilities"]} == {"d" * 40}
-    # on a branch, the default branch's report is fetched; unreachable here: a note, no
-    # baseline, same verdict
+    assert "gate: no baseline report (not a GitLab CI job)" in proc.stderr
+    # the default branch's report is fetched; unreachable here: a note, no baseline, same
+    # verdict
     ci.update(CI_COMMIT_REF_NAME="feature", CI_API_V4_URL="http://127.0.0.1:9/api/v4",
               CI_PROJECT_ID="5", CI_JOB_TOKEN="job-token-" + "q" * 20)
     proc = run_gitlab_job(workspace, gate_on_path,
                           {"context": "ctx", "checks": "secrets", "comment": False}, ci)
     assert proc.returncode == 1
-    assert "gate: no baseline report on main (URLError)" in proc.stderr
+    assert "gate: no baseline report on main (URLError): every finding counts" in proc.stderr
     assert "job-token-" not in proc.stdout + proc.stderr
 
 
@@ -192,6 +193,40 @@ def test_gitlab_job_with_a_baseline_file(workspace: Path,
     assert proc.returncode == 0, proc.stdout
     summary = json.loads((workspace / "gate-report.json").read_text())["summary"]
     assert summary["new"] == 0 and summary["fixed"] == 0
+
+
+def test_gitlab_job_fetches_the_default_branch_baseline(
+    workspace: Path, gate_on_path: dict[str, str]
+) -> None:
+    from tests.integrations.fake_forge import FakeForge
+
+    job_token = "job-token-" + "k" * 20
+    forge = FakeForge("unused", "unused", job_token=job_token).start()
+    try:
+        ci = {"CI_COMMIT_REF_NAME": "main", "CI_DEFAULT_BRANCH": "release/1.x",
+              "CI_JOB_NAME": "gate scan", "CI_API_V4_URL": f"{forge.url}/api/v4",
+              "CI_PROJECT_ID": "5", "CI_JOB_TOKEN": job_token}
+        inputs = {"context": "ctx", "checks": "secrets", "comment": False,
+                  "job_name": "gate scan"}
+        first = run_gitlab_job(workspace, gate_on_path, inputs, ci)
+        assert first.returncode == 1
+        forge.artifacts[("5", "release/1.x", "gate-report.json", "gate scan")] = (
+            workspace / "gate-report.json").read_bytes()
+        (workspace / "ctx" / "deploy" / "pay.env").unlink()  # one secret fixed
+        (workspace / "new.toml").write_text('extends = "default"\ngate_on = "new"\n')
+        ci["CI_COMMIT_REF_NAME"] = "feature"
+        proc = run_gitlab_job(workspace, gate_on_path, {**inputs, "policy": "new.toml"}, ci)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        fetch = forge.requests[-1]
+        assert fetch.path == "/api/v4/projects/5/jobs/artifacts/release%2F1.x/raw/gate-report.json"
+        assert fetch.query == {"job": ["gate scan"]}
+        # HTTP header names are case-insensitive (urllib sends "Job-token")
+        assert {k.lower(): v for k, v in fetch.headers.items()}["job-token"] == job_token
+        summary = json.loads((workspace / "gate-report.json").read_text())["summary"]
+        assert summary["new"] == 0 and summary["fixed"] == 1
+        assert job_token not in proc.stdout + proc.stderr
+    finally:
+        forge.stop()
 
 
 # -- Tekton -------------------------------------------------------------------------------------

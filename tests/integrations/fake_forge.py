@@ -20,6 +20,8 @@ GitLab (REST API "Notes", https://docs.gitlab.com/api/notes/), under ``[/prefix]
   ``resolvable``, ``confidential``, ``internal``) with the ``X-Page``, ``X-Per-Page``,
   ``X-Next-Page``, ``X-Total``, ``X-Total-Pages`` and ``Link`` pagination headers;
 * ``POST .../notes`` ``{"body"}``: 201; ``PUT .../notes/{note_id}`` ``{"body"}``: 200;
+* ``GET /projects/{id}/jobs/artifacts/{ref_name}/raw/{path}?job={name}`` (Jobs API, "Download
+  a single artifact file by reference name"): the file's bytes, with ``JOB-TOKEN: <t>``;
 * ``PRIVATE-TOKEN: <t>``; a wrong one is 401 ``{"message": "401 Unauthorized"}``.
 
 Every request is recorded (method, path, query, headers, JSON body). ``fail`` queues canned
@@ -68,6 +70,9 @@ class FakeForge:
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     notes: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    artifacts: dict[tuple[str, str, str, str], bytes] = field(default_factory=dict)
+    """(project, ref, path, job) -> file content, for the job-token artifact download."""
+    job_token: str = ""
     _next_id: int = 1000
     _server: ThreadingHTTPServer | None = None
 
@@ -211,10 +216,12 @@ class FakeForge:
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, doc: Any,
               headers: dict[str, str]) -> None:
-        data = b"" if doc is None else json.dumps(doc).encode()
+        raw = isinstance(doc, bytes)
+        data = doc if isinstance(doc, bytes) else b"" if doc is None else json.dumps(doc).encode()
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json; charset=utf-8")
+            handler.send_header("Content-Type", "application/octet-stream" if raw
+                                else "application/json; charset=utf-8")
             handler.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 handler.send_header(name, value)
@@ -273,6 +280,17 @@ class FakeForge:
 
     def _gitlab(self, handler: BaseHTTPRequestHandler, method: str, prefix: str, path: str,
                 query: dict[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
+        artifact = re.fullmatch(r"/projects/([^/]+)/jobs/artifacts/([^/]+)/raw/(.+)", path)
+        if artifact and method == "GET":
+            if not self.job_token or handler.headers.get("JOB-TOKEN") != self.job_token:
+                return 401, {"message": "401 Unauthorized"}, {}
+            from urllib.parse import unquote
+
+            key = (artifact.group(1), unquote(artifact.group(2)), artifact.group(3),
+                   query.get("job", [""])[0])
+            if key in self.artifacts:
+                return 200, self.artifacts[key], {}
+            return 404, {"message": "404 Not found"}, {}
         if handler.headers.get("PRIVATE-TOKEN") != self.gitlab_token:
             return 401, {"message": "401 Unauthorized"}, {}
         listing = re.fullmatch(r"/projects/([^/]+)/merge_requests/(\d+)/notes", path)
