@@ -44,8 +44,11 @@ LABEL org.opencontainers.image.title="gate" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"
 COPY --from=build /opt/gate /opt/gate
+# A writable HOME for the non-root user (caches, the advisory database); CI runners that
+# mount a home of their own set HOME themselves.
 ENV PATH=/opt/gate/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
     GATE_CACHE_DIR=/tmp/gate-cache
 USER ${GATE_UID}:${GATE_UID}
 # A command-line tool, not a service: nothing to probe.

@@ -15,8 +15,11 @@
 #
 # Called by scripts/test.sh (so by .ci/run). Needs root, buildah, debootstrap; about 2 minutes
 # with a warm cache (the rootfs and base image are reused), 4-5 cold.
-#   GATE_IMAGE_OUT   output directory (default build/gate-image)
-#   GATE_BUILDAH_DIR buildah vfs storage (default /var/tmp/gate-buildah)
+#   GATE_IMAGE_OUT        output directory (default build/gate-image)
+#   GATE_BUILDAH_DIR      buildah vfs storage (default /var/tmp/gate-buildah)
+#   GATE_SELF_CHECKS      checks of the self-check (default: every check this build has)
+#   GATE_SELF_CHECK_ARGS  more `gate check` options for it, e.g. "--vuln-db /src/build/db"
+#                         (the checkout is mounted read-only at /src)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -109,12 +112,14 @@ python3 scripts/gate_image.py verify-example "$OUT/run"
 
 # 5. The gate on itself: its Dockerfile, its build context (.dockerignore applied) and its
 #    image, with the default policy and every check this build has.
-checks=$(python3 scripts/gate_image.py checks)
+checks=${GATE_SELF_CHECKS:-$(python3 scripts/gate_image.py checks)}
+# shellcheck disable=SC2206  # word splitting of the extra options is intended
+extra=(${GATE_SELF_CHECK_ARGS:-})
 set +e
 bah run --isolation chroot --workingdir /src \
   -v "$PWD:/src:ro" -v "$OUT:/self:ro" -v "$OUT/run:/out" "$ctr" -- \
   gate check --image oci:/self/oci:gate --context /src --dockerfile /src/Dockerfile \
-  --repo-root /src --checks "$checks" --no-progress --json /out/self.json \
+  --repo-root /src --checks "$checks" --no-progress --json /out/self.json "${extra[@]}" \
   >"$OUT/run/self.txt" 2>&1
 rc=$?
 set -e

@@ -155,9 +155,10 @@ def test_gitlab_job_script_runs(workspace: Path, gate_on_path: dict[str, str]) -
     ci = {"CI_COMMIT_REF_NAME": "main", "CI_DEFAULT_BRANCH": "main", "CI_JOB_NAME": "gate",
           "CI_COMMIT_SHA": "d" * 40}
     proc = run_gitlab_job(workspace, gate_on_path,
-                          {"context": "ctx", "checks": "secrets", "comment": False}, ci)
+                          {"context": "ctx", "checks": "secrets", "comment": False,
+                           "args": "--quiet --api-timeout 3"}, ci)
     assert proc.returncode == 1, proc.stderr
-    assert "FAIL: blocked by policy" in proc.stdout
+    assert proc.stdout == "FAIL: blocked by policy, 2 violation(s)\n"  # --quiet reached gate
     for name in ("gl-container-scanning-report.json", "gl-secret-detection-report.json",
                  "gl-code-quality-report.json", "gate-junit.xml", "gate-report.json",
                  "gate.sarif", "gate-report.md"):
@@ -246,7 +247,7 @@ def test_tekton_task_runs(workspace: Path, gate_on_path: dict[str, str],
     (step,) = spec["steps"]
     assert "$(params." not in step["script"]  # parameters only through the environment
     assert gate_options_in(step["script"]) <= check_options()
-    params.update(context="ctx", checks="secrets")
+    params.update(context="ctx", checks="secrets", **{"extra-args": "--quiet --no-cache"})
     results_dir = tmp_path / "tekton-results"
     results_dir.mkdir()
 
@@ -262,6 +263,7 @@ def test_tekton_task_runs(workspace: Path, gate_on_path: dict[str, str],
     proc = subprocess.run(["sh", str(script)], cwd=substitute(step["workingDir"]), env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == "FAIL: blocked by policy, 2 violation(s)\n"  # extra-args reached gate
     got = {name: (results_dir / name).read_text() for name in results}
     assert got == {"verdict": "fail", "exit-code": "1", "findings": "3", "blocking": "3",
                    "critical": "2", "high": "1", "medium": "0", "new": "0"}

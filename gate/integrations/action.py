@@ -10,13 +10,14 @@ it equal to ``action.yml``'s inputs and to the options ``gate check`` has.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from gate.errors import UsageError
 
-Kind = Literal["value", "flag-if-false", "token"]
+Kind = Literal["value", "flag-if-false", "token", "args"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class Input:
     """The ``gate check`` option it becomes; None for the token (environment only)."""
     kind: Kind = "value"
     """``value``: ``--option VALUE`` when set; ``flag-if-false``: ``--option`` when the boolean
-    input is false; ``token``: passed on in the environment."""
+    input is false; ``token``: passed on in the environment; ``args``: more options, split
+    like a shell would (for the options of every check, e.g. ``--osv-api``)."""
 
 
 INPUTS: tuple[Input, ...] = (
@@ -48,6 +50,7 @@ INPUTS: tuple[Input, ...] = (
     Input("comment", "--no-comment", "flag-if-false"),
     Input("summary", "--no-summary", "flag-if-false"),
     Input("annotations", "--no-annotations", "flag-if-false"),
+    Input("args", None, "args"),
     Input("github-token", None, "token"),
 )
 
@@ -72,6 +75,12 @@ def action_argv(env: Mapping[str, str]) -> list[str]:
     argv = ["check", "--ci", "github"]
     for item in INPUTS:
         value = input_value(env, item.name)
+        if item.kind == "args" and value:
+            try:
+                argv += shlex.split(value)
+            except ValueError as exc:
+                raise UsageError(f"action input {item.name}: {exc}") from None
+            continue
         if not value or item.option is None:
             continue
         if item.kind == "flag-if-false":

@@ -117,8 +117,13 @@ def upsert_comment(context: GitHubContext, marker: str, body: str, *, timeout: f
         raise IntegrationError(
             "no token: set GITHUB_TOKEN (the action's github-token input) to comment"
         )
-    import requests
-    from github import Auth, Github, GithubException
+    try:
+        import requests
+        from github import Auth, Github, GithubException
+    except ImportError:
+        raise IntegrationError(
+            "PyGithub is not installed (pip install 'gate[github]')"
+        ) from None
 
     client = Github(
         auth=Auth.Token(context.token),

@@ -73,8 +73,13 @@ def upsert_note(context: GitLabContext, marker: str, body: str, *, timeout: floa
             f"no token: {why}set the GATE_GITLAB_TOKEN CI/CD variable to a project access "
             "token with the api scope"
         )
-    import gitlab
-    import requests
+    try:
+        import gitlab
+        import requests
+    except ImportError:
+        raise IntegrationError(
+            "python-gitlab is not installed (pip install 'gate[gitlab]')"
+        ) from None
 
     # python-gitlab appends /api/v4 to the server URL it is given.
     server = context.api_url.removesuffix("/api/v4")

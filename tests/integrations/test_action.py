@@ -47,6 +47,12 @@ def test_inputs_become_options() -> None:
     assert input_value({"INPUT_REPO-ROOT": "/w"}, "repo-root") == "/w"
     with pytest.raises(UsageError, match="action input annotations: 'yes' is not a boolean"):
         action_argv({"INPUT_ANNOTATIONS": "yes"})
+    # more options for any check, split like a shell would
+    assert action_argv({"INPUT_ARGS": '--osv-api --vex "my vex.json"'})[3:] == [
+        "--osv-api", "--vex", "my vex.json"
+    ]
+    with pytest.raises(UsageError, match="action input args: No closing quotation"):
+        action_argv({"INPUT_ARGS": '--vex "open'})
 
 
 def test_action_end_to_end(tmp_path: Path, repo: Path, forge: FakeForge,

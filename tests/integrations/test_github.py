@@ -5,6 +5,7 @@ limits, 5xx, timeouts and refused connections are one warning line and the verdi
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -254,6 +255,27 @@ def test_not_a_pull_request_posts_nothing(
     pr_env(clean_env, tmp_path, forge, github_token)
     code, out, _ = gate(capsys, "--no-comment")
     assert code == 1 and forge.requests == []
+
+
+def test_missing_pygithub_or_unwritable_outputs_are_warnings(
+    repo: Path, tmp_path: Path, forge: FakeForge, github_token: str,
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.chdir(repo)
+    files = pr_env(clean_env, tmp_path, forge, github_token)
+    clean_env.setitem(sys.modules, "github", None)  # as if the github extra were not installed
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    clean_env.setenv("GITHUB_OUTPUT", str(blocker / "output.txt"))
+    code, out, _ = gate(capsys)
+    assert code == 1 and forge.requests == []
+    assert [w.split("::", 2)[2].replace("%3A", ":") for w in warnings(out)] == [
+        "gate: pull request comment not posted: PyGithub is not installed "
+        "(pip install 'gate[github]'); the verdict is unchanged",
+        f"gate: step outputs not written: cannot write the step outputs {blocker}/output.txt"
+        ": Not a directory",
+    ]
+    assert files["summary"].read_text().startswith("<!-- gate:report")
 
 
 def test_unreadable_event_payload_is_a_warning(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ PRIVATE-TOKEN header and body; one note per image, updated in place; CI_JOB_TOKE
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,21 @@ def test_timeout_is_a_warning(
     assert code == 1
     (warning,) = warnings(err)
     assert f"no answer from {forge.url}/api/v4 within 0.5 s" in warning
+
+
+def test_missing_python_gitlab_is_a_warning(
+    repo: Path, forge: FakeForge, gitlab_token: str, clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.chdir(repo)
+    mr_env(clean_env, forge, gitlab_token)
+    clean_env.setitem(sys.modules, "gitlab", None)
+    code, _, err = gate(capsys)
+    assert code == 1 and forge.requests == []
+    assert warnings(err) == [
+        "gate: warning: merge request note not posted: python-gitlab is not installed "
+        "(pip install 'gate[gitlab]'); the verdict is unchanged"
+    ]
 
 
 def test_branch_pipeline_posts_nothing(
