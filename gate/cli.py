@@ -216,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="worker processes for the layer scan (default: one per CPU)",
     )
+    from gate.report_outputs import add_arguments as add_report_arguments
+
+    add_report_arguments(check)
+
+    ci = sub.add_parser(
+        "ci", help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint"
+    )
+    ci.add_argument("platform", choices=("github",), help="github: read the action's INPUT_*")
 
     _add_vulnerability_options(check)
     _add_db_command(sub)
@@ -424,6 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_db(args, sys.stdout, sys.stderr)
         if args.command == "sbom":
             return _cmd_sbom(args, sys.stdout, sys.stderr)
+        if args.command == "ci":
+            return _cmd_ci(args)
         raise UsageError(f"unknown command {args.command}")
     except PolicyError as exc:
         for problem in exc.problems:
@@ -451,6 +461,11 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from gate.pipeline import GateRequest, run_gate
     from gate.policy.loader import load_policy
 
+    if args.format == "list":
+        from gate.report_outputs import print_formats
+
+        print_formats(stdout)
+        return EXIT_PASS
     if (
         args.image is None
         and args.context is None
@@ -503,16 +518,12 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if progress:
         progress.done()
 
-    _write_reports(report, args)
-    from gate.reporters.console import ConsoleReporter
+    # Reports, stdout, then the CI posts: a failing post is a warning, never a verdict.
+    from gate.report_outputs import publish, write_reports, write_stdout
 
-    console = ConsoleReporter(color=stdout.isatty() and not _env("NO_COLOR"), quiet=args.quiet)
-    stdout.write(console.render(report))
-    if args.compliance is not None and not args.quiet:
-        from gate.reporters.compliance import ComplianceReporter
-
-        stdout.write("\n" + ComplianceReporter().render(report))
-    stdout.flush()
+    written = write_reports(report, args)
+    write_stdout(report, args, written, stdout)
+    publish(report, args, written, stdout, stderr)
     return report.decision.verdict.exit_code
 
 
@@ -660,25 +671,19 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _write_reports(report: object, args: argparse.Namespace) -> None:
-    from gate.models import Report
+    pass
 
-    assert isinstance(report, Report)
-    targets: list[tuple[Path, str]] = []
-    if args.sarif:
-        from gate.reporters.sarif import SarifReporter
 
-        targets.append((args.sarif, SarifReporter().render(report)))
-    if args.json:
-        from gate.reporters.json_report import JsonReporter
+def _cmd_ci(args: argparse.Namespace) -> int:
+    """``gate ci github``: the action's inputs (``INPUT_*``) become ``gate check`` options."""
+    from gate.integrations.action import action_argv, token_from_inputs
 
-        targets.append((args.json, JsonReporter().render(report)))
-    for path, text in targets:
-        try:
-            if path.parent and not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ReportError(f"cannot write report {path}: {exc.strerror or exc}") from exc
+    argv = action_argv(os.environ)
+    token = token_from_inputs(os.environ)
+    if token and not _env("GATE_GITHUB_TOKEN"):
+        # Handed on in the environment only: a command line is visible to every process.
+        os.environ["GATE_GITHUB_TOKEN"] = token
+    return main(argv)
 
 
 class _LayerProgress:

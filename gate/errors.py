@@ -97,3 +97,8 @@ class SignatureError(GateError):
 
 class ReportError(GateError):
     """A report cannot be written."""
+
+
+class IntegrationError(GateError):
+    """A CI platform's API (PR comment, MR note) refused, failed or timed out. The CLI turns it
+    into one warning line: it never changes the verdict."""

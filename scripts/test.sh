@@ -39,4 +39,8 @@ set -e
 if [ "$rc" -eq 5 ]; then
   echo "scripts/test.sh: no tests were collected" >&2
 fi
+# The gate's own image: built with buildah from ./Dockerfile, run on the example and on itself.
+if [ "$rc" -eq 0 ]; then
+  bash scripts/build_gate_image.sh || rc=$?
+fi
 exit "$rc"

@@ -16,11 +16,17 @@ out unset values. One run; one result per evaluated finding; every rule the chec
 Findings excepted by the policy are results with a ``suppressions`` entry (kind ``external``:
 the justification lives in the policy file, not in the scanned source). Messages and evidence
 are the analyzers' masked forms; nothing here sees a raw secret.
+
+GitHub refuses an upload over its limits (:mod:`gate.reporters.github_limits`): the log keeps
+the most important results (blocking, then the worst severity), drops the rest, and says so in
+``invocations[0].toolExecutionNotifications`` (``results-trimmed``) and
+``runs[0].properties.trimmed``; the JSON report keeps every finding.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +49,15 @@ from gate.models import (
     Severity,
     Verdict,
 )
+from gate.reporters.github_limits import (
+    SARIF_MAX_GZIP_BYTES,
+    SARIF_MAX_RESULTS,
+    SARIF_MAX_RULES,
+    SARIF_MAX_TAGS_PER_RULE,
+    Trim,
+    most_important,
+)
+from gate.reporters.identity import target_id
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = (
@@ -61,20 +76,50 @@ _LEVELS = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
-_TRANSPORTS = ("oci:", "oci-archive:", "docker-archive:", "dir:")
 
 
 class SarifReporter:
-    """``--sarif FILE``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers."""
+    """``--sarif FILE``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+    ``github_limits``: keep the log within GitHub's upload limits (results per run, rules per
+    run, tags per rule, gzip size), dropping the least important results first and saying so
+    in the run (:mod:`gate.reporters.github_limits`).
+    """
 
     name = "sarif"
     default_filename = "gate.sarif"
 
-    def __init__(self, *, indent: int | None = 2) -> None:
+    def __init__(self, *, indent: int | None = 2, github_limits: bool = True) -> None:
         self.indent = indent
+        self.github_limits = github_limits
 
     def render(self, report: Report) -> str:
-        doc = sarif_json(sarif_log(report))
+        return self.render_with_trim(report)[0]
+
+    def render_with_trim(self, report: Report) -> tuple[str, Trim | None]:
+        """The SARIF text, and how it was trimmed (None when every finding is in it)."""
+        findings = report.decision.findings
+        if not self.github_limits:
+            return self._dump(sarif_log(report)), None
+        total = len(findings)
+        keep, limit = total, ""
+        if total > SARIF_MAX_RESULTS:
+            keep, limit = SARIF_MAX_RESULTS, f"{SARIF_MAX_RESULTS:,} results per run"
+        while True:
+            trim = Trim(keep, total, limit) if keep < total else None
+            text = self._dump(sarif_log(report, most_important(findings, keep), trim))
+            # gzip is never larger than its input by more than a few bytes: compress only
+            # when the text alone could exceed the limit.
+            if keep == 0 or len(text) <= SARIF_MAX_GZIP_BYTES:
+                return text, trim
+            size = len(gzip.compress(text.encode("utf-8"), compresslevel=6))
+            if size <= SARIF_MAX_GZIP_BYTES:
+                return text, trim
+            keep = int(keep * SARIF_MAX_GZIP_BYTES / size * 0.9)
+            limit = f"{SARIF_MAX_GZIP_BYTES / 1e6:g} MB of gzip-compressed SARIF"
+
+    def _dump(self, log: om.SarifLog) -> str:
+        doc = sarif_json(log)
         # Conventional order: "$schema" and "version" before the (long) runs.
         ordered = {key: doc[key] for key in ("$schema", "version", "runs") if key in doc}
         return json.dumps(ordered, indent=self.indent, ensure_ascii=False) + "\n"
@@ -85,9 +130,16 @@ def level(severity: Severity) -> str:
     return _LEVELS[severity]
 
 
-def sarif_log(report: Report) -> om.SarifLog:
-    rules, index = _rules(report)
-    results = [_result(e, index, report) for e in report.decision.findings]
+def sarif_log(
+    report: Report,
+    findings: Sequence[EvaluatedFinding] | None = None,
+    trim: Trim | None = None,
+) -> om.SarifLog:
+    """The log of ``report``, with only ``findings`` (default: all) as results; ``trim`` says
+    in the run that the others were left out."""
+    kept = report.decision.findings if findings is None else findings
+    rules, index = _rules(report, kept)
+    results = [_result(e, index, report) for e in kept]
     run = om.Run(
         tool=om.Tool(
             driver=om.ToolComponent(
@@ -100,9 +152,9 @@ def sarif_log(report: Report) -> om.SarifLog:
         ),
         automation_details=om.RunAutomationDetails(id=automation_id(report)),
         original_uri_base_ids=_base_ids(report),
-        invocations=[_invocation(report)],
+        invocations=[_invocation(report, trim)],
         results=results,
-        properties=_run_properties(report),
+        properties=_run_properties(report, trim),
     )
     return om.SarifLog(version=SARIF_VERSION, schema_uri=SARIF_SCHEMA_URI, runs=[run])
 
@@ -157,25 +209,9 @@ def automation_id(report: Report) -> str:
     """``gate/<target>/`` (§3.17.4 ``id``: category then an empty instance id).
 
     GitHub uses the category to tell analyses apart; it must stay the same between runs on the
-    same image, so tags and digests are left out of a registry reference.
+    same image, so tags and digests are left out of a registry reference (:func:`target_id`).
     """
-    if report.image is not None:
-        target = _stable_reference(report.image.reference)
-    elif report.context_path is not None:
-        target = f"context:{report.context_path}"
-    else:
-        target = "unknown"
-    return f"gate/{target}/"
-
-
-def _stable_reference(reference: str) -> str:
-    ref = reference.split("@", 1)[0]
-    if ref.startswith(_TRANSPORTS):
-        return ref
-    name, sep, tag = ref.rpartition(":")
-    if sep and "/" not in tag:
-        return name
-    return ref
+    return f"gate/{target_id(report)}/"
 
 
 def _base_ids(report: Report) -> dict[str, om.ArtifactLocation]:
@@ -195,13 +231,16 @@ def _base_ids(report: Report) -> dict[str, om.ArtifactLocation]:
     }
 
 
-def _run_properties(report: Report) -> dict[str, Any]:
+def _run_properties(report: Report, trim: Trim | None) -> dict[str, Any]:
     props: dict[str, Any] = {
         "policy": report.policy_path,
         "mode": report.decision.mode,
         "verdict": report.decision.verdict.value,
         "checksRun": [c.value for c in report.decision.checks_run],
     }
+    if trim is not None:
+        props["trimmed"] = {"keptResults": trim.kept, "totalResults": trim.total,
+                            "limit": trim.limit}
     if report.image is not None:
         props["image"] = {
             "reference": report.image.reference,
@@ -217,12 +256,19 @@ def _run_properties(report: Report) -> dict[str, Any]:
 # -- rules ---------------------------------------------------------------------------------
 
 
-def _rules(report: Report) -> tuple[list[om.ReportingDescriptor], dict[str, int]]:
+def _rules(
+    report: Report, findings: Sequence[EvaluatedFinding]
+) -> tuple[list[om.ReportingDescriptor], dict[str, int]]:
     known: dict[str, Rule] = {}
     for result in report.checks:
         for rule in result.rules:
             known.setdefault(rule.id, rule)
-    for evaluated in report.decision.findings:
+    if len(known) > SARIF_MAX_RULES:
+        # GitHub refuses a run of more rules: keep the rules of the results, then the others.
+        used = {e.finding.rule_id for e in findings}
+        ordered = sorted(known.values(), key=lambda rule: rule.id not in used)
+        known = {rule.id: rule for rule in ordered[:SARIF_MAX_RULES]}
+    for evaluated in findings:
         finding = evaluated.finding
         if finding.rule_id not in known:
             # A finding of a rule its check did not list: still needs a descriptor (§3.27.6).
@@ -239,7 +285,9 @@ def _rules(report: Report) -> tuple[list[om.ReportingDescriptor], dict[str, int]
 def _descriptor(rule: Rule) -> om.ReportingDescriptor:
     description = rule.description or rule.title
     help_text = rule.remediation or description
-    tags = list(dict.fromkeys(["security", rule.check.value, *rule.tags]))
+    tags = list(dict.fromkeys(["security", rule.check.value, *rule.tags]))[
+        :SARIF_MAX_TAGS_PER_RULE
+    ]
     return om.ReportingDescriptor(
         id=rule.id,
         name=_pascal(rule.id),
@@ -457,9 +505,18 @@ def _logical(location: Location) -> om.LogicalLocation:
 # -- invocation ------------------------------------------------------------------------------
 
 
-def _invocation(report: Report) -> om.Invocation:
+def _invocation(report: Report, trim: Trim | None) -> om.Invocation:
     decision = report.decision
     notes: list[om.Notification] = []
+    if trim is not None:
+        notes.append(
+            om.Notification(
+                level="warning",
+                message=om.Message(text=trim.sentence("results")),
+                descriptor=om.ReportingDescriptorReference(id="results-trimmed"),
+                properties={"kept": trim.kept, "total": trim.total},
+            )
+        )
     for result in report.checks:
         for note in result.notes:
             notes.append(
