@@ -126,7 +126,7 @@ def run_gate(
         tool_version=__version__,
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         policy_path=request.policy_path,
-        image=_redacted_summary(image) if image else None,
+        image=image.summary() if image else None,
         context_path=str(request.context_dir) if request.context_dir else None,
         checks=tuple(results),
         decision=decision,
@@ -138,7 +138,8 @@ def _open_image(request: GateRequest) -> Image:
     from gate.sources.image import open_image
 
     assert request.image_ref is not None
-    return open_image(request.image_ref, request.platform, request.extra.get("registry"))
+    image = open_image(request.image_ref, request.platform, request.extra.get("registry"))
+    return redact_layer_history(image)
 
 
 def _load_context(request: GateRequest) -> BuildContext:
@@ -228,9 +229,9 @@ def run_inventory(
     from gate.analyzers.packages.inventory import build_inventory
     from gate.sources.image import open_image
 
-    image = open_image(image_ref, platform)
+    image = redact_layer_history(open_image(image_ref, platform))
     layers = walk_layers(image, _inventory_analyzers([]), walk or WalkOptions(), layer_progress)
-    return build_inventory(layers, image.reference), _redacted_summary(image)
+    return build_inventory(layers, image.reference), image.summary()
 
 
 def _analyzer(check: Check) -> Analyzer:
@@ -351,17 +352,20 @@ def _compliance_regimes(request: GateRequest) -> tuple[str, ...]:
     return tuple(request.policy.config.compliance)
 
 
-def _redacted_summary(image: Image) -> ImageSummary:
-    """The image summary with secrets in history lines masked, whichever checks ran: build
-    arguments (``|1 TOKEN=...``) and ``ENV`` values are recorded verbatim in ``created_by``."""
+def redact_layer_history(image: Image) -> Image:
+    """``image`` with secrets masked in the ``created_by`` of its layers, before any stage sees
+    them: build arguments (``|1 TOKEN=...``) and ``ENV`` values are recorded there verbatim, and
+    every finding and report carries its layer. The config's own history keeps the raw text:
+    the secrets check reads it there to report (masked) what leaked."""
     from gate.analyzers.secrets.analyzer import redact_text
 
-    summary = image.summary()
     layers = tuple(
-        replace(layer, created_by=redact_text(layer.created_by)) if layer.created_by else layer
-        for layer in summary.layers
+        replace(blob, ref=replace(blob.ref, created_by=redact_text(blob.ref.created_by)))
+        if blob.ref.created_by
+        else blob
+        for blob in image.layers
     )
-    return replace(summary, layers=layers)
+    return replace(image, layers=layers)
 
 
 def _load_baseline(path: Path) -> Any:
