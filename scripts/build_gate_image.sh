@@ -9,17 +9,19 @@
 #     CA, if this machine trusts one, goes in as the build secret pip-ca, never into a layer);
 #  3. exports it as an OCI image layout, $OUT/oci (tag gate);
 #  4. runs the built image (`buildah run`, as its own non-root user) on the bundled insecure
-#     example: exit code 1 and every report format checked;
-#  5. runs it on its own Dockerfile, build context and image with the default policy (the
-#     checks this build has): it must pass.
+#     example (examples/build_example.py) with every check: exit code 1, every report checked;
+#  5. runs it on its own Dockerfile, build context and image with the default policy (every
+#     check this build has, the advisory database fetched by `gate db update` from a local
+#     mirror of ../shared/data's advisories): it must pass.
 #
 # Called by scripts/test.sh (so by .ci/run). Needs root, buildah, debootstrap; about 2 minutes
 # with a warm cache (the rootfs and base image are reused), 4-5 cold.
 #   GATE_IMAGE_OUT        output directory (default build/gate-image)
 #   GATE_BUILDAH_DIR      buildah vfs storage (default /var/tmp/gate-buildah)
 #   GATE_SELF_CHECKS      checks of the self-check (default: every check this build has)
-#   GATE_SELF_CHECK_ARGS  more `gate check` options for it, e.g. "--vuln-db /src/build/db"
-#                         (the checkout is mounted read-only at /src)
+#   GATE_SELF_CHECK_ARGS  more `gate check` options for it (the checkout is mounted read-only
+#                         at /src)
+#   GATE_SHARED_DATA      the shared data folder (default ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -86,8 +88,11 @@ rm -rf "$OUT/oci" "$OUT/run"
 bah push -q "$IMAGE" "oci:$OUT/oci:gate" >/dev/null
 chmod -R a+rX "$OUT/oci"
 
-# 4. The built image on the example, as the image's own (non-root) user.
-python3 scripts/gate_image.py example "$OUT/example" >/dev/null
+# 4. The built image on the bundled example (examples/build_example.py builds its context and
+#    the real image of its Dockerfile), every check of the default policy, every report.
+python3 examples/build_example.py --out "$OUT/example" >/dev/null 2>"$OUT/example-build.log" || {
+  say "examples/build_example.py failed"; tail -5 "$OUT/example-build.log" >&2; exit 1; }
+chmod -R a+rX "$OUT/example"
 mkdir -p "$OUT/run"
 chmod 0777 "$OUT/run"
 ctr=$(bah from --pull-never "$IMAGE")
@@ -95,13 +100,15 @@ trap 'bah rm "$ctr" >/dev/null 2>&1 || true' EXIT
 set +e
 start=$EPOCHREALTIME
 bah run --isolation chroot --workingdir /work \
-  -v "$OUT/example:/work:ro" -v "$OUT/run:/out" "$ctr" -- \
-  gate check --image docker-archive:/work/app.tar --context /work/context --no-progress \
+  -v "$OUT/example:/work:ro" -v "$PWD/examples/advisories:/advisories:ro" -v "$OUT/run:/out" \
+  "$ctr" -- \
+  gate check --image docker-archive:/work/insecure-app.tar --context /work/context \
+  --dockerfile /work/context/Dockerfile --repo-root /work --vuln-db /advisories --no-progress \
   --json /out/example.json --sarif /out/example.sarif --junit /out/example-junit.xml \
   --markdown /out/example.md --codequality /out/gl-code-quality-report.json \
   --gitlab-secret-detection /out/gl-secret-detection-report.json \
   --gitlab-container-scanning /out/gl-container-scanning-report.json \
-  --checks secrets --quiet >"$OUT/run/example.txt" 2>&1
+  --quiet >"$OUT/run/example.txt" 2>&1
 rc=$?
 run_seconds=$(python3 -c "print($EPOCHREALTIME - $start)")
 set -e
@@ -111,16 +118,34 @@ fi
 python3 scripts/gate_image.py verify-example "$OUT/run"
 
 # 5. The gate on itself: its Dockerfile, its build context (.dockerignore applied) and its
-#    image, with the default policy and every check this build has.
+#    image, with the default policy and every check this build has. The advisory database
+#    comes the air-gapped way: `gate db update` from a local mirror of osv.dev's export layout
+#    holding the real PyPA and Go advisories of ../shared/data.
 checks=${GATE_SELF_CHECKS:-$(python3 scripts/gate_image.py checks)}
+shared=${GATE_SHARED_DATA:-$PWD/../shared/data}
+rm -rf "$OUT/mirror" "$OUT/db"
+python3 scripts/gate_image.py mirror "$shared" "$OUT/mirror" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$OUT/mirror" "$port" >/dev/null 2>&1 &
+mirror_pid=$!
+trap 'kill "$mirror_pid" 2>/dev/null || true; bah rm "$ctr" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 50); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" \
+    2>/dev/null && break
+  sleep 0.1
+done
+python3 -m gate db update --url "http://127.0.0.1:$port" --ecosystems PyPI,Go \
+  --db-dir "$OUT/db" --no-progress >&2
+kill "$mirror_pid" 2>/dev/null || true
+chmod -R a+rX "$OUT/db"
 # shellcheck disable=SC2206  # word splitting of the extra options is intended
 extra=(${GATE_SELF_CHECK_ARGS:-})
 set +e
 bah run --isolation chroot --workingdir /src \
   -v "$PWD:/src:ro" -v "$OUT:/self:ro" -v "$OUT/run:/out" "$ctr" -- \
   gate check --image oci:/self/oci:gate --context /src --dockerfile /src/Dockerfile \
-  --repo-root /src --checks "$checks" --no-progress --json /out/self.json "${extra[@]}" \
-  >"$OUT/run/self.txt" 2>&1
+  --repo-root /src --checks "$checks" --db-dir /self/db --no-progress --json /out/self.json \
+  "${extra[@]}" >"$OUT/run/self.txt" 2>&1
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then
