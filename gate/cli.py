@@ -151,6 +151,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="a previous JSON report: findings are marked new, unchanged or fixed",
     )
 
+    _add_report_arguments(check)
+    _add_vulnerability_options(check)
+    _add_signature_and_config_arguments(check)
+    _add_registry_arguments(check)
+    _add_performance_arguments(check)
+
+    ci = sub.add_parser(
+        "ci", help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint"
+    )
+    ci.add_argument("platform", choices=("github",), help="github: read the action's INPUT_*")
+
+    _add_db_command(sub)
+    sbom = sub.add_parser("sbom", help="write the package inventory of an image as CycloneDX")
+    sbom.add_argument(
+        "--image",
+        metavar="REF",
+        default=_env("GATE_IMAGE"),
+        help="image to inventory (same references as check --image; env GATE_IMAGE)",
+    )
+    sbom.add_argument(
+        "--output", "-o", metavar="FILE", type=Path, help="write here (default: stdout)"
+    )
+    sbom.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        default=_env("GATE_PLATFORM"),
+        help="platform to pick from a multi-platform image (default: the host's)",
+    )
+    _add_performance_arguments(sbom)
+
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def _add_report_arguments(check: argparse.ArgumentParser) -> None:
+    out = check.add_argument_group("reports")
+    out.add_argument("--sarif", metavar="FILE", type=Path, help="write a SARIF 2.1.0 report")
+    out.add_argument("--json", metavar="FILE", type=Path, help="write the JSON report")
+    out.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    out.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress display (it is off anyway when stderr is not a terminal)",
+    )
+
+    from gate.report_outputs import add_arguments
+
+    add_arguments(check, out)
+
+
+def _add_signature_and_config_arguments(check: argparse.ArgumentParser) -> None:
     sig = check.add_argument_group("signatures")
     sig.add_argument(
         "--trusted-root",
@@ -188,19 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
         "monorepo in one run)",
     )
 
-    out = check.add_argument_group("reports")
-    out.add_argument("--sarif", metavar="FILE", type=Path, help="write a SARIF 2.1.0 report")
-    out.add_argument("--json", metavar="FILE", type=Path, help="write the JSON report")
-    out.add_argument("--quiet", action="store_true", help="print only the verdict line")
-    out.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress display (it is off anyway when stderr is not a terminal)",
-    )
 
-    _add_registry_arguments(check)
-
-    perf = check.add_argument_group("performance")
+def _add_performance_arguments(parser: argparse.ArgumentParser) -> None:
+    perf = parser.add_argument_group("performance")
     perf.add_argument(
         "--cache-dir",
         metavar="DIR",
@@ -216,41 +257,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="worker processes for the layer scan (default: one per CPU)",
     )
-    from gate.report_outputs import add_arguments as add_report_arguments
-
-    add_report_arguments(check)
-
-    ci = sub.add_parser(
-        "ci", help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint"
-    )
-    ci.add_argument("platform", choices=("github",), help="github: read the action's INPUT_*")
-
-    _add_vulnerability_options(check)
-    _add_db_command(sub)
-    sbom = sub.add_parser("sbom", help="write the package inventory of an image as CycloneDX")
-    sbom.add_argument(
-        "--image",
-        metavar="REF",
-        default=_env("GATE_IMAGE"),
-        help="image to inventory (same references as check --image; env GATE_IMAGE)",
-    )
-    sbom.add_argument(
-        "--output", "-o", metavar="FILE", type=Path, help="write here (default: stdout)"
-    )
-    sbom.add_argument(
-        "--platform",
-        metavar="OS/ARCH[/VARIANT]",
-        default=_env("GATE_PLATFORM"),
-        help="platform to pick from a multi-platform image (default: the host's)",
-    )
-    sbom.add_argument("--cache-dir", metavar="DIR", type=Path, default=None,
-                      help="per-layer result cache (default: $GATE_CACHE_DIR or ~/.cache/gate)")
-    sbom.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    sbom.add_argument("--jobs", metavar="N", type=int, default=0,
-                      help="worker processes for the layer scan (default: one per CPU)")
-
-    sub.add_parser("version", help="print the version")
-    return parser
 
 
 def _add_vulnerability_options(check: argparse.ArgumentParser) -> None:
@@ -668,10 +674,6 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     print(f"gate: sbom: {len(inventory.packages)} packages of {summary.reference}{where}",
           file=stderr)
     return EXIT_PASS
-
-
-def _write_reports(report: object, args: argparse.Namespace) -> None:
-    pass
 
 
 def _cmd_ci(args: argparse.Namespace) -> int:

@@ -64,9 +64,9 @@ def _timeout(value: str) -> float:
     return seconds
 
 
-def add_arguments(check: argparse.ArgumentParser) -> None:
-    """The "report formats" and "CI integration" option groups of ``gate check``."""
-    formats = check.add_argument_group("report formats")
+def add_arguments(check: argparse.ArgumentParser, formats: argparse._ArgumentGroup) -> None:
+    """The report format options (into the ``reports`` group) and the "CI integration" option
+    group of ``gate check``."""
     formats.add_argument(
         "--format",
         metavar="NAME",
