@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gate.errors import ImageError, PlatformNotFoundError
@@ -26,10 +26,12 @@ from gate.sources.image.model import (
     LayerBlob,
     Platform,
 )
-from gate.sources.image.platforms import host_platform, matches, parse_platform
+from gate.sources.image.platforms import host_platform, match_rank, matches, parse_platform
 
 _MAX_NESTING = 4
 """Index -> index -> manifest chains deeper than this are refused (a loop, or hostile)."""
+_MAX_INDEXES = 64
+"""Most nested indexes opened to resolve one image (a wide crafted DAG costs no more)."""
 
 
 @dataclass(frozen=True)
@@ -149,15 +151,20 @@ def document_kind(doc: Mapping[str, Any], media_type: str | None, what: str) -> 
 def select_platform(
     candidates: Sequence[Descriptor], platform: str | None, what: str
 ) -> Descriptor:
-    """The manifest of an index for ``platform`` (default: the host's)."""
+    """The manifest of an index for ``platform`` (default: the host's): the best match by
+    :func:`~gate.sources.image.platforms.match_rank`, the first listed among equals."""
     images = [d for d in candidates if not d.is_attestation]
     wanted = parse_platform(platform) if platform else host_platform()
     if platform is None and len(images) == 1 and images[0].platform is None:
         return images[0]
-    for strict in (True, False):
-        for descriptor in images:
-            if descriptor.platform and matches(descriptor.platform, wanted, strict_variant=strict):
-                return descriptor
+    ranked = [
+        (rank, position, descriptor)
+        for position, descriptor in enumerate(images)
+        if descriptor.platform is not None
+        and (rank := match_rank(descriptor.platform, wanted)) is not None
+    ]
+    if ranked:
+        return min(ranked, key=lambda item: item[:2])[2]
     available = ", ".join(sorted({str(d.platform) for d in images if d.platform})) or "none"
     raise PlatformNotFoundError(
         f"{what} has no image for platform {wanted}; available: {available}",
@@ -258,18 +265,60 @@ def build_image(
     """
     digest = manifest_digest or digest_of(manifest_bytes)
     what = f"manifest {digest} of {reference}"
-    selected_platform: Platform | None = None
-    for _ in range(_MAX_NESTING):
-        doc = load_json(manifest_bytes, what)
-        if document_kind(doc, media_type, what) == "manifest":
-            return _image_from_manifest(store, doc, digest, reference, platform, selected_platform)
-        chosen = select_platform(descriptors(doc, "manifests", what), platform, what)
-        selected_platform = chosen.platform
-        digest = chosen.digest
-        media_type = chosen.media_type
-        what = f"manifest {digest} of {reference}"
-        manifest_bytes = read_blob_verified(store, digest, MAX_METADATA_BYTES, what)
-    raise ImageError(f"{what}: indexes nested more than {_MAX_NESTING} deep")
+    doc = load_json(manifest_bytes, what)
+    if document_kind(doc, media_type, what) == "manifest":
+        return _image_from_manifest(store, doc, digest, reference, platform, None)
+    wanted = parse_platform(platform) if platform else host_platform()
+    candidates = _index_manifests(store, doc, what, reference, wanted, [0])
+    chosen = select_platform(candidates, platform, what)
+    what = f"manifest {chosen.digest} of {reference}"
+    data = read_blob_verified(store, chosen.digest, MAX_METADATA_BYTES, what,
+                              expected_size=chosen.size)
+    doc = load_json(data, what)
+    if document_kind(doc, chosen.media_type, what) != "manifest":
+        raise ImageError(f"{what} is listed as an image manifest but is an index")
+    return _image_from_manifest(store, doc, chosen.digest, reference, platform, chosen.platform)
+
+
+def _index_manifests(
+    store: BlobStore,
+    doc: Mapping[str, Any],
+    what: str,
+    reference: str,
+    wanted: Platform,
+    read: list[int],
+    depth: int = 1,
+    inherited: Platform | None = None,
+) -> list[Descriptor]:
+    """The image manifests an index offers, nested indexes expanded (image-index.md: an entry
+    may itself be an index). An entry whose platform cannot serve ``wanted`` is not opened;
+    entries of other media types (artifacts, signatures) are not images and are left out.
+    ``read`` counts the nested indexes opened, which :data:`_MAX_INDEXES` caps."""
+    found: list[Descriptor] = []
+    for descriptor in descriptors(doc, "manifests", what):
+        if descriptor.is_attestation:
+            continue
+        if descriptor.platform is None and inherited is not None:
+            descriptor = replace(descriptor, platform=inherited)
+        if descriptor.media_type in mt.INDEX_TYPES:
+            if descriptor.platform is not None and not matches(descriptor.platform, wanted):
+                continue
+            if depth >= _MAX_NESTING:
+                raise ImageError(f"{what}: indexes nested more than {_MAX_NESTING} deep")
+            read[0] += 1
+            if read[0] > _MAX_INDEXES:
+                raise ImageError(f"{what}: more than {_MAX_INDEXES} nested indexes")
+            inner_what = f"index {descriptor.digest} of {reference}"
+            data = read_blob_verified(store, descriptor.digest, MAX_METADATA_BYTES, inner_what,
+                                      expected_size=descriptor.size)
+            inner = load_json(data, inner_what)
+            if document_kind(inner, descriptor.media_type, inner_what) != "index":
+                raise ImageError(f"{inner_what} is listed as an index but is an image manifest")
+            found += _index_manifests(store, inner, inner_what, reference, wanted, read,
+                                      depth + 1, descriptor.platform)
+        elif descriptor.media_type is None or descriptor.media_type in mt.MANIFEST_TYPES:
+            found.append(descriptor)
+    return found
 
 
 def _image_from_manifest(
@@ -289,7 +338,7 @@ def _image_from_manifest(
         )
     config_what = f"config {config_descriptor.digest} of {reference}"
     config_bytes = read_blob_verified(store, config_descriptor.digest, MAX_METADATA_BYTES,
-                                      config_what)
+                                      config_what, expected_size=config_descriptor.size)
     config = parse_config(config_bytes, config_what)
     layers = make_layers(descriptors(doc, "layers", what), config, what)
     image_platform = Platform(
@@ -301,7 +350,7 @@ def _image_from_manifest(
         # A single-platform image asked for explicitly must be that platform: scanning
         # another one silently would answer a question nobody asked.
         wanted = parse_platform(platform)
-        if image_platform.os and not matches(image_platform, wanted, strict_variant=False):
+        if image_platform.os and not matches(image_platform, wanted):
             raise PlatformNotFoundError(
                 f"{reference} is a single-platform image for {image_platform}, not {wanted}"
             )
