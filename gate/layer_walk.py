@@ -12,20 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate.analyzers.hard_links import check_hard_links
 from gate.analyzers.interface import LayerFileAnalyzer, LayerScan, Record
 from gate.errors import GateError, ImageError
 from gate.sources.image.blob_stream import open_layer
 from gate.sources.image.layer_tar import LayerLimits, iter_entries
 from gate.sources.image.model import EntryMeta, EntryType, Image, LayerBlob
 
-WALK_VERSION = "1"
+WALK_VERSION = "2"
 """Bump when the walk itself changes what it records (entry metadata, file reading)."""
 
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -82,21 +84,49 @@ def walk_layers(
                 layer, scan_layer(image, layer, analyzers, options), analyzers, options, progress
             )
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(pending))) as pool:
-            futures: list[tuple[LayerBlob, Future[LayerScan]]] = [
-                (layer, pool.submit(scan_layer, image, layer, analyzers, options))
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(pending)), initializer=_ignore_interrupts
+        )
+        try:
+            submitted: dict[Future[LayerScan], LayerBlob] = {
+                pool.submit(scan_layer, image, layer, analyzers, options): layer
                 for layer in pending
-            ]
-            try:
-                for layer, future in futures:
-                    results[layer.ref.index] = _finish(
-                        layer, future.result(), analyzers, options, progress
-                    )
-            except BaseException:
-                for _, future in futures:
-                    future.cancel()
-                raise
-    return tuple(results[index] for index in sorted(results))
+            }
+            # As they complete: a bad layer fails the run at once, not after the big ones.
+            for future in as_completed(submitted):
+                layer = submitted[future]
+                results[layer.ref.index] = _finish(
+                    layer, future.result(), analyzers, options, progress
+                )
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
+    scans = tuple(results[index] for index in sorted(results))
+    # Links across layers can only be checked once every layer is known (cached ones too).
+    check_hard_links(scans, image.reference)
+    return scans
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the main process alone handles it (one line on
+    # stderr, exit 2), the workers must not each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop at once: the running layers' results are not wanted any more."""
+    # ProcessPoolExecutor has no public way to stop running workers before Python 3.14
+    # (terminate_workers); its process table is the documented-by-use alternative.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join()
+    # The pool's manager thread sees its workers gone and ends; wait for it, or it races
+    # the interpreter's exit hooks (an "Exception ignored" traceback on stderr).
+    pool.shutdown(wait=True)
 
 
 def _finish(
@@ -123,7 +153,7 @@ def scan_layer(
     records: dict[str, list[Record]] = {a.name: [] for a in analyzers}
     what = f"layer {layer.ref.index} {layer.ref.digest}"
     try:
-        with open_layer(image, layer) as stream:
+        with open_layer(image, layer, max_bytes=options.limits.max_layer_bytes) as stream:
             for entry in iter_entries(stream, what=what, limits=options.limits):
                 meta = entry.meta
                 entries.append(meta)
