@@ -15,6 +15,7 @@ from gate.sources.image.dir_store import DirStore
 from gate.sources.image.docker_archive import open_docker_archive
 from gate.sources.image.model import Image
 from gate.sources.image.oci_layout import open_layout_image
+from gate.sources.image.platforms import parse_platform
 from gate.sources.image.reference import (
     DockerArchiveReference,
     OciArchiveReference,
@@ -29,6 +30,9 @@ __all__ = ["open_image"]
 
 def open_image(ref: str, platform: str | None = None) -> Image:
     """Open the image named by an ``--image`` value; ImageError (or a subclass) if it cannot."""
+    if platform is not None:
+        # A malformed --platform is a usage error even for an image that has no index.
+        parse_platform(platform)
     parsed = parse_reference(ref)
     if isinstance(parsed, OciLayoutReference):
         if not os.path.isdir(parsed.path):
