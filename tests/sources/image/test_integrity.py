@@ -203,3 +203,15 @@ def test_oci_archive_flipped_layer(tmp_path: Path) -> None:
     _flip(archive, member.offset_data + member.size // 2)
     assert_one_error_line(check_image(f"oci-archive:{archive}"),
                           f"digest mismatch for layer 1 {digest}")
+
+
+def test_legacy_docker_archive_layer_count_differs_from_diff_ids(tmp_path: Path) -> None:
+    def extra(doc: dict[str, Any]) -> None:
+        doc["rootfs"]["diff_ids"].append(doc["rootfs"]["diff_ids"][0])
+
+    bad = edit_config(build(SPEC, "none", "docker"), extra)
+    archive = tmp_path / "app.tar"
+    write_docker_archive(archive, [(bad, ["example/app:1"])])
+    assert_one_error_line(check_image(f"docker-archive:{archive}"),
+                          f"manifest.json of {archive} lists 2 layers but the config has 3 "
+                          "diff_ids")
