@@ -276,3 +276,38 @@ def test_gzip_multi_member_layer(tmp_path: Path) -> None:
     image = open_image(_layout(tmp_path, built))
     assert [(m.path, data) for m, data in read_all(image)[0]] == [
         ("/a/one", b"1" * 5000), ("/a/two", b"2" * 5000)]
+
+
+def test_zstd_layer_of_several_frames_with_skippable_frames(tmp_path: Path) -> None:
+    # zstd:chunked (containers/storage) layers: a skippable frame may come first and last
+    # (RFC 8878 3.1.2, magic 0x184D2A5?), the tar spread over several frames.
+    import struct
+
+    import zstandard
+
+    tar = layer_tar({"a/one": b"1" * 5000, "a/two": b"2" * 5000})
+    packer = zstandard.ZstdCompressor()
+    blob = (struct.pack("<II", 0x184D2A50, 8) + b"toc-data" + packer.compress(tar[:4096])
+            + packer.compress(tar[4096:]) + struct.pack("<II", 0x184D2A5E, 4) + b"tail")
+    built = with_layer_blob(build(SPEC, "zstd"), 0, blob, sha256(tar))
+    image = open_image(_layout(tmp_path, built))
+    assert image.layers[0].compression is LayerCompression.ZSTD
+    assert [(m.path, data) for m, data in read_all(image)[0]] == [
+        ("/a/one", b"1" * 5000), ("/a/two", b"2" * 5000)]
+
+
+def test_documents_without_media_type_are_recognised_by_shape(tmp_path: Path) -> None:
+    # mediaType is optional in image-spec 1.0 manifests and indexes.
+    built = edit_manifest(build(SPEC), lambda doc: doc.pop("mediaType"))
+    index = json.loads(index_of([(built, "linux/amd64")]).index)
+    index.pop("mediaType")
+    index["manifests"][0].pop("mediaType")
+    layout = tmp_path / "layout"
+    write_oci_layout(layout, built)
+    raw_index = json.dumps(index).encode()
+    (layout / "blobs" / "sha256" / sha256(raw_index)[7:]).write_bytes(raw_index)
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"digest": sha256(raw_index), "size": len(raw_index)}]}))
+    image = open_image(f"oci:{layout}", "linux/amd64")
+    assert image.manifest_digest == built.manifest_digest
+    assert paths(image) == [["/etc/os-release"], ["/app/run"]]
