@@ -8,14 +8,14 @@ media types. Every blob read on the way is verified against its digest.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from gate.errors import ImageError, PlatformNotFoundError
 from gate.models import LayerRef
 from gate.sources.image import media_types as mt
-from gate.sources.image.blob_stream import read_blob_verified
+from gate.sources.image.blob_stream import read_blob_verified, size_mismatch
 from gate.sources.image.digest import digest_of, split_digest
 from gate.sources.image.layout_store import MAX_METADATA_BYTES
 from gate.sources.image.model import (
@@ -30,6 +30,10 @@ from gate.sources.image.platforms import host_platform, match_rank, matches, par
 
 _MAX_NESTING = 4
 """Index -> index -> manifest chains deeper than this are refused (a loop, or hostile)."""
+
+ManifestReader = Callable[[str, str | None, str], bytes]
+"""``(digest, media type, what) -> verified bytes`` of a manifest or index an index names."""
+
 _MAX_INDEXES = 64
 """Most nested indexes opened to resolve one image (a wide crafted DAG costs no more)."""
 
@@ -256,12 +260,15 @@ def build_image(
     platform: str | None,
     *,
     manifest_digest: str | None = None,
+    read_manifest: ManifestReader | None = None,
 ) -> Image:
     """Resolve index -> manifest -> config through ``store`` into an :class:`Image`.
 
     ``manifest_bytes`` is an index or a manifest (as fetched by tag or read from a layout);
     ``media_type`` its declared type (None: from the document). ``platform`` selects from an
     index (``linux/arm64/v8``; None: the host's). Every blob read is digest-verified.
+    ``read_manifest`` fetches the manifests and indexes an index points at when they are not
+    blobs of ``store`` (a registry serves them from ``/manifests/<digest>``, not ``/blobs/``).
     """
     digest = manifest_digest or digest_of(manifest_bytes)
     what = f"manifest {digest} of {reference}"
@@ -269,19 +276,37 @@ def build_image(
     if document_kind(doc, media_type, what) == "manifest":
         return _image_from_manifest(store, doc, digest, reference, platform, None)
     wanted = parse_platform(platform) if platform else host_platform()
-    candidates = _index_manifests(store, doc, what, reference, wanted, [0])
+    reader = _Reader(store, read_manifest)
+    candidates = _index_manifests(reader, doc, what, reference, wanted, [0])
     chosen = select_platform(candidates, platform, what)
     what = f"manifest {chosen.digest} of {reference}"
-    data = read_blob_verified(store, chosen.digest, MAX_METADATA_BYTES, what,
-                              expected_size=chosen.size)
-    doc = load_json(data, what)
+    doc = load_json(reader.read(chosen, what), what)
     if document_kind(doc, chosen.media_type, what) != "manifest":
         raise ImageError(f"{what} is listed as an image manifest but is an index")
     return _image_from_manifest(store, doc, chosen.digest, reference, platform, chosen.platform)
 
 
+class _Reader:
+    """The manifests and indexes an index names: blobs of the store (layouts, archives), or
+    what ``read_manifest`` fetches (a registry serves them from ``/manifests/<digest>``).
+    Either way verified, and of the size the descriptor says."""
+
+    def __init__(self, store: BlobStore, read_manifest: ManifestReader | None) -> None:
+        self._store = store
+        self._read_manifest = read_manifest
+
+    def read(self, descriptor: Descriptor, what: str) -> bytes:
+        if self._read_manifest is None:
+            return read_blob_verified(self._store, descriptor.digest, MAX_METADATA_BYTES, what,
+                                      expected_size=descriptor.size)
+        data = self._read_manifest(descriptor.digest, descriptor.media_type, what)
+        if len(data) != descriptor.size:
+            raise size_mismatch(what, descriptor.size, len(data))
+        return data
+
+
 def _index_manifests(
-    store: BlobStore,
+    reader: _Reader,
     doc: Mapping[str, Any],
     what: str,
     reference: str,
@@ -309,12 +334,10 @@ def _index_manifests(
             if read[0] > _MAX_INDEXES:
                 raise ImageError(f"{what}: more than {_MAX_INDEXES} nested indexes")
             inner_what = f"index {descriptor.digest} of {reference}"
-            data = read_blob_verified(store, descriptor.digest, MAX_METADATA_BYTES, inner_what,
-                                      expected_size=descriptor.size)
-            inner = load_json(data, inner_what)
+            inner = load_json(reader.read(descriptor, inner_what), inner_what)
             if document_kind(inner, descriptor.media_type, inner_what) != "index":
                 raise ImageError(f"{inner_what} is listed as an index but is an image manifest")
-            found += _index_manifests(store, inner, inner_what, reference, wanted, read,
+            found += _index_manifests(reader, inner, inner_what, reference, wanted, read,
                                       depth + 1, descriptor.platform)
         elif descriptor.media_type is None or descriptor.media_type in mt.MANIFEST_TYPES:
             found.append(descriptor)

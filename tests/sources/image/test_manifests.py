@@ -311,3 +311,38 @@ def test_documents_without_media_type_are_recognised_by_shape(tmp_path: Path) ->
     image = open_image(f"oci:{layout}", "linux/amd64")
     assert image.manifest_digest == built.manifest_digest
     assert paths(image) == [["/etc/os-release"], ["/app/run"]]
+
+
+def test_manifests_served_apart_from_the_blobs(tmp_path: Path) -> None:
+    # A registry serves manifests and indexes from /manifests/<digest>, blobs from /blobs/:
+    # build_image reads what an index names through read_manifest, sizes checked as well.
+    from gate.sources.image.dir_store import DirStore
+    from gate.sources.image.manifest import build_image
+
+    inner = build_index({"linux/arm64/v8": SPEC, "linux/amd64": SPEC}, attestations=False)
+    outer = index_of([(inner, None)])
+    served = {inner.digest: inner.index, **{i.manifest_digest: i.manifest
+                                            for i in inner.images.values()}}
+    blobs = tmp_path / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    for image in inner.images.values():
+        for digest, data in image.blobs().items():
+            if digest not in served:
+                (blobs / digest[7:]).write_bytes(data)
+    asked: list[str] = []
+
+    def read_manifest(digest: str, media_type: str | None, what: str) -> bytes:
+        asked.append(digest)
+        return served[digest]
+
+    store = DirStore(str(tmp_path))
+    image = build_image(store, outer.index, outer.media_type, "registry.test/app:1",
+                        "linux/arm64", read_manifest=read_manifest)
+    assert image.manifest_digest == inner.images["linux/arm64/v8"].manifest_digest
+    assert asked == [inner.digest, image.manifest_digest]
+    assert paths(image) == [["/etc/os-release"], ["/app/run"]]
+
+    served[inner.digest] = inner.index + b" "
+    with pytest.raises(ImageError, match=rf"size mismatch for index {inner.digest}"):
+        build_image(store, outer.index, outer.media_type, "registry.test/app:1", "linux/arm64",
+                    read_manifest=read_manifest)
