@@ -323,7 +323,9 @@ class LayerStream(io.RawIOBase):
         except ImageError:
             self._decode_failed = True
             raise
-        self._tail = (self._tail + self._buf)[-_BACK:]
+        # Only the last _BACK bytes are kept: slice before joining, not after (a 4 MiB
+        # copy per chunk otherwise).
+        self._tail = (self._tail + self._buf[-_BACK:])[-_BACK:]
         self._start += len(self._buf)
         self._buf = chunk
         self._pos = 0
