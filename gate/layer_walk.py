@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,14 +85,14 @@ def walk_layers(
                 layer, scan_layer(image, layer, analyzers, options), analyzers, options, progress
             )
     else:
+        cancel = multiprocessing.RawValue("b", 0)
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(pending)), initializer=_ignore_interrupts
+            max_workers=min(jobs, len(pending)), initializer=_init_worker, initargs=(cancel,)
         )
+        submitted: dict[Future[LayerScan], LayerBlob] = {}
         try:
-            submitted: dict[Future[LayerScan], LayerBlob] = {
-                pool.submit(scan_layer, image, layer, analyzers, options): layer
-                for layer in pending
-            }
+            for layer in pending:
+                submitted[pool.submit(scan_layer, image, layer, analyzers, options)] = layer
             # As they complete: a bad layer fails the run at once, not after the big ones.
             for future in as_completed(submitted):
                 layer = submitted[future]
@@ -99,7 +100,7 @@ def walk_layers(
                     layer, future.result(), analyzers, options, progress
                 )
         except BaseException:
-            _stop(pool)
+            _stop(pool, list(submitted), cancel)
             raise
         pool.shutdown()
     scans = tuple(results[index] for index in sorted(results))
@@ -108,25 +109,42 @@ def walk_layers(
     return scans
 
 
-def _ignore_interrupts() -> None:
+_STOP_GRACE = 5.0
+"""Seconds the workers get to notice a cancellation before they are terminated."""
+
+_cancel: Any = None
+"""In a worker process: the shared flag the main process sets to stop the walk."""
+
+
+class _Cancelled(Exception):
+    """A worker's layer scan stopped because the walk was cancelled (never shown)."""
+
+
+def _init_worker(cancel: Any) -> None:
+    global _cancel
+    _cancel = cancel
     # Ctrl-C reaches the whole process group; the main process alone handles it (one line on
     # stderr, exit 2), the workers must not each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop at once: the running layers' results are not wanted any more."""
-    # ProcessPoolExecutor has no public way to stop running workers before Python 3.14
-    # (terminate_workers); its process table is the documented-by-use alternative.
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for worker in workers:
-        worker.terminate()
-    for worker in workers:
-        worker.join()
-    # The pool's manager thread sees its workers gone and ends; wait for it, or it races
-    # the interpreter's exit hooks (an "Exception ignored" traceback on stderr).
-    pool.shutdown(wait=True)
+def _stop(pool: ProcessPoolExecutor, futures: list[Future[LayerScan]], cancel: Any) -> None:
+    """Stop the walk after an error or Ctrl-C: the other layers' results are not wanted.
+
+    The workers are asked to stop (a shared flag they check between entries), so none is
+    killed while it writes a result to the pool's pipe: that would leave a partial message
+    the pool's manager thread waits on forever. Only a worker still busy after the grace
+    period (stuck inside one entry, so not writing) is terminated."""
+    cancel.value = 1
+    for future in futures:
+        future.cancel()
+    _, stuck = wait([f for f in futures if not f.done()], timeout=_STOP_GRACE)
+    if stuck:
+        # ProcessPoolExecutor has no public way to stop running workers before Python 3.14
+        # (terminate_workers); its process table is the documented-by-use alternative.
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _finish(
@@ -155,6 +173,8 @@ def scan_layer(
     try:
         with open_layer(image, layer, max_bytes=options.limits.max_layer_bytes) as stream:
             for entry in iter_entries(stream, what=what, limits=options.limits):
+                if _cancel is not None and not len(entries) % 128 and _cancel.value:
+                    raise _Cancelled(what)
                 meta = entry.meta
                 entries.append(meta)
                 if meta.type != EntryType.FILE or meta.whiteout or meta.opaque:
