@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -63,9 +64,10 @@ def _default_cache_dir() -> Path:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        # argparse exits 2 on usage errors, which is also "the gate could not decide".
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"gate: error: {message}\n")
+        # argparse exits 2 on usage errors, which is also "the gate could not decide". One
+        # line, like every other error: CI logs are read by grepping "gate: error:".
+        _error(f"{message} (see '{self.prog} --help')")
+        self.exit(EXIT_ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -420,13 +422,21 @@ def _registry_extra(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_ERROR
+
+
+def _main(argv: Sequence[str] | None) -> int:
     # jsonschema imports rfc3987_syntax when it is installed, which compiles a grammar at import
     # (1.5-2.5 s): only the "iri" formats need it and the policy and report schemas use none.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help(sys.stderr)
+        _error("no command given (see 'gate --help')")
         return EXIT_ERROR
     if args.command == "version":
         print(f"gate {__version__}")
@@ -443,23 +453,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(f"unknown command {args.command}")
     except PolicyError as exc:
         for problem in exc.problems:
-            print(f"gate: error: {exc.path}: {problem}", file=sys.stderr)
+            _error(f"{exc.path}: {problem}")
         return EXIT_ERROR
     except GateError as exc:
-        print(f"gate: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("gate: error: interrupted", file=sys.stderr)
+        _error(str(exc))
         return EXIT_ERROR
     except Exception as exc:
         if os.environ.get("GATE_DEBUG"):
-            raise
-        print(
-            f"gate: error: internal error ({type(exc).__name__}: {exc}); "
-            "set GATE_DEBUG=1 for a traceback",
-            file=sys.stderr,
+            traceback.print_exc()
+        _error(
+            f"internal error ({type(exc).__name__}: {exc}); "
+            + ("see the traceback above" if os.environ.get("GATE_DEBUG")
+               else "set GATE_DEBUG=1 for a traceback")
         )
         return EXIT_ERROR
+
+
+def _error(message: str) -> None:
+    """One line on stderr: control characters escaped (a file name from an image may hold a
+    newline or a terminal escape that would forge log lines), secrets masked (an error may
+    quote image text)."""
+    message = "".join(
+        char if char.isprintable() else repr(char)[1:-1] for char in message
+    )
+    try:
+        from gate.analyzers.secrets.analyzer import redact_text
+
+        message = redact_text(message)
+    except Exception:
+        # The redactor itself failing must not turn an error into a traceback; the message
+        # is then cut to what gate itself wrote before any quoted text.
+        message = message.split("'", 1)[0].split('"', 1)[0] + "(details withheld)"
+    print(f"gate: error: {message}", file=sys.stderr)
 
 
 def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate.analyzers.hard_links import check_hard_links
 from gate.analyzers.interface import LayerFileAnalyzer, LayerScan, Record
 from gate.errors import GateError, ImageError
 from gate.sources.image.blob_stream import open_layer
 from gate.sources.image.layer_tar import LayerLimits, iter_entries
 from gate.sources.image.model import EntryMeta, EntryType, Image, LayerBlob
 
-WALK_VERSION = "1"
+WALK_VERSION = "2"
 """Bump when the walk itself changes what it records (entry metadata, file reading)."""
 
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -82,21 +85,66 @@ def walk_layers(
                 layer, scan_layer(image, layer, analyzers, options), analyzers, options, progress
             )
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(pending))) as pool:
-            futures: list[tuple[LayerBlob, Future[LayerScan]]] = [
-                (layer, pool.submit(scan_layer, image, layer, analyzers, options))
-                for layer in pending
-            ]
-            try:
-                for layer, future in futures:
-                    results[layer.ref.index] = _finish(
-                        layer, future.result(), analyzers, options, progress
-                    )
-            except BaseException:
-                for _, future in futures:
-                    future.cancel()
-                raise
-    return tuple(results[index] for index in sorted(results))
+        cancel = multiprocessing.RawValue("b", 0)
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(pending)), initializer=_init_worker, initargs=(cancel,)
+        )
+        submitted: dict[Future[LayerScan], LayerBlob] = {}
+        try:
+            for layer in pending:
+                submitted[pool.submit(scan_layer, image, layer, analyzers, options)] = layer
+            # As they complete: a bad layer fails the run at once, not after the big ones.
+            for future in as_completed(submitted):
+                layer = submitted[future]
+                results[layer.ref.index] = _finish(
+                    layer, future.result(), analyzers, options, progress
+                )
+        except BaseException:
+            _stop(pool, list(submitted), cancel)
+            raise
+        pool.shutdown()
+    scans = tuple(results[index] for index in sorted(results))
+    # Links across layers can only be checked once every layer is known (cached ones too).
+    check_hard_links(scans, image.reference)
+    return scans
+
+
+_STOP_GRACE = 5.0
+"""Seconds the workers get to notice a cancellation before they are terminated."""
+
+_cancel: Any = None
+"""In a worker process: the shared flag the main process sets to stop the walk."""
+
+
+class _Cancelled(Exception):
+    """A worker's layer scan stopped because the walk was cancelled (never shown)."""
+
+
+def _init_worker(cancel: Any) -> None:
+    global _cancel
+    _cancel = cancel
+    # Ctrl-C reaches the whole process group; the main process alone handles it (one line on
+    # stderr, exit 2), the workers must not each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor, futures: list[Future[LayerScan]], cancel: Any) -> None:
+    """Stop the walk after an error or Ctrl-C: the other layers' results are not wanted.
+
+    The workers are asked to stop (a shared flag they check between entries), so none is
+    killed while it writes a result to the pool's pipe: that would leave a partial message
+    the pool's manager thread waits on forever. Only a worker still busy after the grace
+    period (stuck inside one entry, so not writing) is terminated."""
+    cancel.value = 1
+    for future in futures:
+        future.cancel()
+    _, stuck = wait([f for f in futures if not f.done()], timeout=_STOP_GRACE)
+    if stuck:
+        # ProcessPoolExecutor has no public way to stop running workers before Python 3.14
+        # (terminate_workers); its process table is the documented-by-use alternative.
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _finish(
@@ -123,8 +171,10 @@ def scan_layer(
     records: dict[str, list[Record]] = {a.name: [] for a in analyzers}
     what = f"layer {layer.ref.index} {layer.ref.digest}"
     try:
-        with open_layer(image, layer) as stream:
+        with open_layer(image, layer, max_bytes=options.limits.max_layer_bytes) as stream:
             for entry in iter_entries(stream, what=what, limits=options.limits):
+                if _cancel is not None and not len(entries) % 128 and _cancel.value:
+                    raise _Cancelled(what)
                 meta = entry.meta
                 entries.append(meta)
                 if meta.type != EntryType.FILE or meta.whiteout or meta.opaque:

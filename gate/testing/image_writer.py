@@ -16,8 +16,8 @@ import io
 import json
 import os
 import tarfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,9 @@ MTIME = 1704067200
 CREATED = "2024-01-01T00:00:00Z"
 
 Compression = Literal["none", "gzip", "zstd"]
+TarFormat = Literal["pax", "gnu", "ustar"]
+_TAR_FORMATS = {"pax": tarfile.PAX_FORMAT, "gnu": tarfile.GNU_FORMAT, "ustar": tarfile.USTAR_FORMAT}
+_DEVICE_TYPES = {"char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE, "fifo": tarfile.FIFOTYPE}
 ManifestFormat = Literal["oci", "docker"]
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -71,6 +74,17 @@ class Hardlink:
 
 
 @dataclass(frozen=True)
+class Device:
+    """A character or block device node, or a FIFO: header-only entries (layer.md "File
+    Types") such as the ``/dev`` nodes of old base images."""
+
+    kind: Literal["char", "block", "fifo"] = "char"
+    major: int = 0
+    minor: int = 0
+    mode: int = 0o666
+
+
+@dataclass(frozen=True)
 class Whiteout:
     """Deletes the path from lower layers (written as ``.wh.NAME``)."""
 
@@ -83,7 +97,7 @@ class Opaque:
 WHITEOUT = Whiteout()
 OPAQUE = Opaque()
 
-EntrySpec = bytes | File | Dir | Symlink | Hardlink | Whiteout | Opaque
+EntrySpec = bytes | File | Dir | Symlink | Hardlink | Device | Whiteout | Opaque
 LayerSpec = Mapping[str, EntrySpec] | bytes
 """Image path -> entry, in archive order; or a ready-made (uncompressed) tar."""
 
@@ -151,12 +165,13 @@ def _info(name: str, kind: bytes, mode: int, uid: int = 0, gid: int = 0) -> tarf
     return info
 
 
-def layer_tar(content: LayerSpec) -> bytes:
-    """The uncompressed tar of one layer (PAX format, as BuildKit writes)."""
+def layer_tar(content: LayerSpec, tar_format: TarFormat = "pax") -> bytes:
+    """The uncompressed tar of one layer: PAX as BuildKit writes it by default; ``gnu`` as GNU
+    tar writes it (``././@LongLink`` entries for long names), ``ustar`` as old tools do."""
     if isinstance(content, bytes):
         return content
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:
+    with tarfile.open(fileobj=out, mode="w", format=_TAR_FORMATS[tar_format]) as archive:
         for path, entry in content.items():
             name = path.strip("/")
             parent, _, base = name.rpartition("/")
@@ -177,6 +192,10 @@ def layer_tar(content: LayerSpec) -> bytes:
             elif isinstance(entry, Hardlink):
                 info = _info(name, tarfile.LNKTYPE, 0o644)
                 info.linkname = entry.target.strip("/")
+                archive.addfile(info)
+            elif isinstance(entry, Device):
+                info = _info(name, _DEVICE_TYPES[entry.kind], entry.mode)
+                info.devmajor, info.devminor = entry.major, entry.minor
                 archive.addfile(info)
             elif isinstance(entry, Whiteout):
                 archive.addfile(_info(f"{prefix}.wh.{base}", tarfile.REGTYPE, 0o644))
@@ -237,6 +256,74 @@ def build(
     return BuiltImage(manifest=manifest, manifest_digest=sha256(manifest), media_type=media_type,
                       config=config, config_digest=sha256(config), layers=tuple(layers),
                       platform=platform)
+
+
+def edit_manifest(image: BuiltImage, edit: Callable[[dict[str, Any]], None]) -> BuiltImage:
+    """``image`` with its manifest document changed by ``edit`` (media types, sizes, urls...),
+    re-serialised and re-digested: a consistent image carrying the edit."""
+    doc = json.loads(image.manifest)
+    edit(doc)
+    manifest = _json(doc)
+    return replace(image, manifest=manifest, manifest_digest=sha256(manifest))
+
+
+def edit_config(image: BuiltImage, edit: Callable[[dict[str, Any]], None]) -> BuiltImage:
+    """``image`` with its config document changed by ``edit`` (diff_ids, history...) and the
+    manifest's config descriptor updated to match."""
+    doc = json.loads(image.config)
+    edit(doc)
+    config = _json(doc)
+
+    def point_at(manifest: dict[str, Any]) -> None:
+        manifest["config"].update(digest=sha256(config), size=len(config))
+
+    return edit_manifest(replace(image, config=config, config_digest=sha256(config)), point_at)
+
+
+def with_layer_blob(
+    image: BuiltImage, index: int, blob: bytes, diff_id: str | None = None
+) -> BuiltImage:
+    """``image`` whose layer ``index`` is the hand-made ``blob`` (a multi-member gzip, a
+    truncated stream, a bomb...), its descriptor and (if given) its diff_id updated."""
+    layers = list(image.layers)
+    old = layers[index]
+    layers[index] = BuiltLayer(blob=blob, digest=sha256(blob), diff_id=diff_id or old.diff_id,
+                               media_type=old.media_type, tar=old.tar)
+    image = replace(image, layers=tuple(layers))
+    if diff_id is not None:
+
+        def set_diff_id(doc: dict[str, Any]) -> None:
+            doc["rootfs"]["diff_ids"][index] = diff_id
+
+        image = edit_config(image, set_diff_id)
+
+    def set_descriptor(doc: dict[str, Any]) -> None:
+        doc["layers"][index].update(digest=sha256(blob), size=len(blob))
+
+    return edit_manifest(image, set_descriptor)
+
+
+def index_of(
+    entries: Sequence[tuple[Built, str | None]], manifest_format: ManifestFormat = "oci"
+) -> BuiltIndex:
+    """An index listing images or other indexes (an index of indexes), each with an optional
+    ``os/arch[/variant]`` platform."""
+    manifests: list[dict[str, Any]] = []
+    images: dict[str, BuiltImage] = {}
+    extra: dict[str, bytes] = {}
+    for item, platform in entries:
+        doc = _descriptor(item, None)
+        if platform is not None:
+            doc["platform"] = _platform_doc(platform)
+        manifests.append(doc)
+        if isinstance(item, BuiltImage):
+            images[f"{item.platform}@{item.manifest_digest}"] = item
+        else:
+            extra.update(item.blobs())
+    media_type = OCI_INDEX if manifest_format == "oci" else DOCKER_LIST
+    index = _json({"schemaVersion": 2, "mediaType": media_type, "manifests": manifests})
+    return BuiltIndex(index=index, digest=sha256(index), media_type=media_type, images=images,
+                      extra_blobs=extra)
 
 
 def _platform_doc(platform: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from gate.sources.image.dir_store import DirStore
 from gate.sources.image.docker_archive import open_docker_archive
 from gate.sources.image.model import Image
 from gate.sources.image.oci_layout import open_layout_image
+from gate.sources.image.platforms import parse_platform
 from gate.sources.image.reference import (
     DockerArchiveReference,
     OciArchiveReference,
@@ -37,6 +38,9 @@ def open_image(
 ) -> Image:
     """Open the image named by an ``--image`` value; ImageError (or a subclass) if it cannot.
     ``registry`` holds the options of registry access (TLS, insecure hosts, retries)."""
+    if platform is not None:
+        # A malformed --platform is a usage error even for an image that has no index.
+        parse_platform(platform)
     parsed = parse_reference(ref)
     if isinstance(parsed, OciLayoutReference):
         if not os.path.isdir(parsed.path):

@@ -4,8 +4,13 @@ A layer is read exactly once. While it streams, the stored (compressed) bytes ar
 compared with the layer digest, and the uncompressed tar is hashed and compared with the
 config's ``diff_id`` (image-spec ``config.md`` "Layer DiffID"). Both checks run when the
 stream is finished, after draining whatever the reader did not consume, so a tampered
-byte anywhere in the blob is reported. Compression is detected from magic bytes, not trusted
-from the media type.
+byte anywhere in the blob is reported; the stored size must be the descriptor's ``size``
+(image-spec ``descriptor.md``: "If the length of the retrieved content does not match the
+specified length, the content SHOULD NOT be trusted"). Compression is detected from magic
+bytes and must be the one the media type declares: runtimes auto-detect, registries and
+other scanners trust the media type, and a layer they read differently is refused. When the
+tar inside cannot be parsed, the digests are checked first, so a tampered blob is reported as
+a digest mismatch rather than as whatever garbage it decompressed to.
 """
 
 from __future__ import annotations
@@ -52,15 +57,35 @@ _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, getattr(_INFLATE, "e
 def detect_compression(head: bytes) -> LayerCompression:
     if head.startswith(GZIP_MAGIC):
         return LayerCompression.GZIP
-    if head.startswith(ZSTD_MAGIC):
+    if head.startswith(ZSTD_MAGIC) or _is_zstd_skippable(head):
         return LayerCompression.ZSTD
     return LayerCompression.NONE
 
 
+def _is_zstd_skippable(head: bytes) -> bool:
+    # RFC 8878 3.1.2: skippable frames (magic 0x184D2A50-0x184D2A5F, little-endian) may start
+    # a zstd stream; zstd:chunked layers carry their table of contents in them.
+    return len(head) >= 4 and head[1:4] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50
+
+
+def size_mismatch(what: str, declared: int, actual: int | None) -> ImageError:
+    """``actual`` None: the blob is longer than declared (reading stopped there)."""
+    has = f"more than {declared}" if actual is None else str(actual)
+    return ImageError(
+        f"size mismatch for {what}: its descriptor says {declared} bytes, the blob has {has}"
+    )
+
+
 def read_blob_verified(
-    store: BlobStore, digest: str, max_size: int, what: str | None = None
+    store: BlobStore,
+    digest: str,
+    max_size: int,
+    what: str | None = None,
+    *,
+    expected_size: int | None = None,
 ) -> bytes:
-    """The whole blob, refused if larger than ``max_size`` or not hashing to ``digest``."""
+    """The whole blob, refused if larger than ``max_size``, not hashing to ``digest`` or not
+    of the descriptor's ``expected_size``."""
     name = what or f"blob {digest}"
     hasher = new_hash(digest, name)
     with store.open_blob(digest) as handle:
@@ -74,16 +99,21 @@ def read_blob_verified(
     actual = f"{hasher.name}:{hasher.hexdigest()}"
     if actual != digest:
         raise DigestMismatchError(f"{name} in {store.describe()}", digest, actual)
+    if expected_size is not None and len(data) != expected_size:
+        raise size_mismatch(f"{name} in {store.describe()}", expected_size, len(data))
     return data
 
 
 class _HashingSource:
     """The stored bytes of a blob, hashed as they are read."""
 
-    def __init__(self, raw: IO[bytes], hasher: Any, what: str) -> None:
+    def __init__(self, raw: IO[bytes], hasher: Any, what: str, declared_size: int) -> None:
         self._raw = raw
         self.hasher = hasher
         self._what = what
+        self.declared_size = declared_size
+        """The descriptor's size: reading stops one byte after it (a lying descriptor costs
+        nothing more than the bytes it claims)."""
         self.size = 0
         self._head = b""
 
@@ -92,6 +122,9 @@ class _HashingSource:
         return self._head
 
     def _read_raw(self, size: int) -> bytes:
+        size = min(size, self.declared_size + 1 - self.size)
+        if size <= 0:
+            raise size_mismatch(self._what, self.declared_size, None)
         try:
             data = self._raw.read(size)
         except OSError as exc:
@@ -99,7 +132,13 @@ class _HashingSource:
         if self.hasher is not None:
             self.hasher.update(data)
         self.size += len(data)
+        if self.size > self.declared_size:
+            raise size_mismatch(self._what, self.declared_size, None)
         return data
+
+    @property
+    def exhausted(self) -> bool:
+        return self.size >= self.declared_size and not self._head
 
     def read(self, size: int = CHUNK) -> bytes:
         if self._head:
@@ -211,6 +250,12 @@ class _Zstd:
         return b""
 
 
+_COMPRESSION_NAMES = {
+    LayerCompression.NONE: "an uncompressed tar",
+    LayerCompression.GZIP: "gzip",
+    LayerCompression.ZSTD: "zstd",
+}
+
 _DECODERS: dict[LayerCompression, type[_Plain] | type[_Gzip] | type[_Zstd]] = {
     LayerCompression.NONE: _Plain,
     LayerCompression.GZIP: _Gzip,
@@ -238,9 +283,17 @@ class LayerStream(io.RawIOBase):
             None if layer.ref.digest == layer.ref.diff_id else new_hash(layer.ref.digest, what)
         )
         self._diff_hasher = new_hash(layer.ref.diff_id, what)
-        self._source = _HashingSource(raw, stored_hasher, what)
+        self._source = _HashingSource(raw, stored_hasher, what, layer.size)
         self.compression = detect_compression(self._source.peek_head())
+        if self.compression is not layer.compression:
+            self._check_stored_digest()
+            raise ImageError(
+                f"{what}: media type {layer.media_type} declares "
+                f"{_COMPRESSION_NAMES[layer.compression]} but the blob is "
+                f"{_COMPRESSION_NAMES[self.compression]}"
+            )
         self._decoder: _Decoder = _DECODERS[self.compression](self._source, what)
+        self._decode_failed = False
         self._max_bytes = max_bytes
         self._buf = b""
         self._pos = 0
@@ -268,7 +321,7 @@ class LayerStream(io.RawIOBase):
         try:
             chunk = self._decoder.next_chunk()
         except ImageError:
-            self._explain_decode_failure()
+            self._decode_failed = True
             raise
         # Only the last _BACK bytes are kept: slice before joining, not after (a 4 MiB
         # copy per chunk otherwise).
@@ -339,16 +392,35 @@ class LayerStream(io.RawIOBase):
 
     # -- verification -------------------------------------------------------------------
 
-    def _explain_decode_failure(self) -> None:
-        # A flipped byte usually breaks decompression before the digests can be compared;
-        # the digest names the real cause, so check it first when the bytes are tampered.
+    def _check_stored_digest(self) -> None:
+        """Drain the stored bytes (no decompression) and compare them with the layer digest."""
         if self._source.hasher is None:
             return
+        self._source.drain()
+        self._check(self._source.hasher, self._layer.ref.digest, "")
+
+    def check_integrity_after(self, error: ImageError) -> None:
+        """After ``error`` stopped the reading of this layer: raise DigestMismatchError instead
+        if the blob is not the one its digest names (a flipped byte usually breaks the
+        decompression or the tar structure before the digests can be compared, and the
+        digest names the real cause). Returns when the blob is intact or cannot be checked."""
+        if self._verified or isinstance(error, DigestMismatchError):
+            return
+        if isinstance(error, UnsafeImageError) and self._start + len(self._buf) > self._max_bytes:
+            return  # the size cap: reading on is what it forbids
         try:
-            self._source.drain()
+            if self._source.hasher is not None:
+                self._check_stored_digest()
+            elif self.compression is LayerCompression.NONE and not self._decode_failed:
+                # A legacy docker-archive layer is named by its diff_id: hash the rest of
+                # the plain tar (what the decoder would have passed through).
+                while chunk := self._source.read(CHUNK):
+                    self._diff_hasher.update(chunk)
+                self._check(self._diff_hasher, self._layer.ref.diff_id, " (uncompressed, diff_id)")
+        except DigestMismatchError:
+            raise
         except ImageError:
             return
-        self._check(self._source.hasher, self._layer.ref.digest, "")
 
     def _check(self, hasher: Any, expected: str, suffix: str) -> None:
         actual = f"{hasher.name}:{hasher.hexdigest()}"
@@ -367,6 +439,8 @@ class LayerStream(io.RawIOBase):
         if self._source.hasher is not None:
             self._check(self._source.hasher, self._layer.ref.digest, "")
         self._check(self._diff_hasher, self._layer.ref.diff_id, " (uncompressed, diff_id)")
+        if self._source.size != self._layer.size:
+            raise size_mismatch(self.what, self._layer.size, self._source.size)
 
     @property
     def uncompressed_size(self) -> int:
@@ -384,8 +458,10 @@ def open_layer(
 ) -> Iterator[LayerStream]:
     """The uncompressed tar of ``layer``, verified against its digest and diff_id.
 
-    Verification runs when the block ends normally (the unread rest is drained first); if
-    the block raises, the stream is closed without it so the original error stands.
+    Verification runs when the block ends normally (the unread rest is drained first). If
+    the block raises an ImageError (a corrupt tar, a hostile entry), the stored bytes are
+    checked first and a digest mismatch replaces it when the blob was tampered with; any
+    other exception closes the stream as it is.
     """
     what = f"layer {layer.ref.index} {layer.ref.digest} of {image.reference}"
     raw = image.store.open_blob(layer.ref.digest)
@@ -395,5 +471,9 @@ def open_layer(
         raw.close()
         raise
     with stream:
-        yield stream
+        try:
+            yield stream
+        except ImageError as exc:
+            stream.check_integrity_after(exc)
+            raise
         stream.verify()

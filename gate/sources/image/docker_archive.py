@@ -167,13 +167,16 @@ def _from_embedded_layout(
         if not pending:
             return None
         descriptor = pending.pop(0)
-        if descriptor.media_type not in mt.INDEX_TYPES | mt.MANIFEST_TYPES:
+        if descriptor.media_type is not None and descriptor.media_type not in (
+            mt.INDEX_TYPES | mt.MANIFEST_TYPES
+        ):
             continue
         what = f"manifest {descriptor.digest} of {reference}"
         if not store.has_file(_blob_member(descriptor.digest)):
             # docker save of one platform leaves the other platforms' manifests out.
             continue
-        data = read_blob_verified(store, descriptor.digest, MAX_METADATA_BYTES, what)
+        data = read_blob_verified(store, descriptor.digest, MAX_METADATA_BYTES, what,
+                                  expected_size=descriptor.size)
         doc = load_json(data, what)
         if document_kind(doc, descriptor.media_type, what) == "index":
             pending.extend(descriptors(doc, "manifests", what))

@@ -3,8 +3,11 @@
 Paths become ``/abs/path``. OCI whiteouts (image-spec ``layer.md`` "Whiteouts") are decoded:
 ``.wh.NAME`` deletes ``NAME`` and ``.wh..wh..opq`` hides the lower contents of its directory.
 A layer that tries to leave the root (absolute or ``..`` member names, hard links out of
-the tree, relative symlinks that resolve above ``/``) or that is a tar bomb raises
-:class:`~gate.errors.UnsafeImageError` naming the layer and the path.
+the tree or to a directory, relative symlinks that resolve above ``/``), that is a tar bomb,
+or that Python's tar reader would read differently from Go's ``archive/tar`` (what Docker,
+containerd and BuildKit extract with) raises :class:`~gate.errors.UnsafeImageError` naming the
+layer and the path; a corrupt or truncated tar is an :class:`~gate.errors.ImageError`. The
+decisions, entry by entry, are in ``docs/image-sources.md``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from gate.errors import ImageError, UnsafeImageError
+from gate.sources.image.blob_stream import DEFAULT_MAX_UNCOMPRESSED
 from gate.sources.image.model import EntryMeta, EntryType
 
 WHITEOUT_PREFIX = ".wh."
@@ -24,16 +28,33 @@ _AUFS_META_PREFIX = ".wh..wh."
 """image-spec layer.md: other ``.wh..wh.`` names are reserved (aufs hard-link metadata)."""
 
 
+_BLOCK = 512
+_ZERO_BLOCK = bytes(_BLOCK)
+_DRAIN = 1024 * 1024
+
+_GLOBAL_PAX_REFUSED = ("path", "linkpath", "size", "uid", "gid", "GNU.sparse.")
+"""PAX global-header records Python's tarfile applies to every later member but Go's
+``archive/tar`` (Docker, containerd) ignores: honouring them would make gate read other names,
+owners or sizes than the runtime extracts (POSIX.1-2008 pax, "g" typeflag)."""
+
+
 @dataclass(frozen=True)
 class LayerLimits:
-    """Tar-bomb limits for one layer."""
+    """Tar-bomb limits for one layer (documented in ``docs/image-sources.md``).
+
+    The defaults are far above any real layer (the largest public images have layers of a
+    few GiB) and bound what a crafted one can cost: time and memory, never a silent pass.
+    """
 
     max_entries: int = 1_000_000
-    """Most tar entries in one layer."""
+    """Most tar entries (files, directories, links, whiteouts) in one layer."""
     max_total_bytes: int = 64 * 1024**3
-    """Most bytes of file content (sum of entry sizes) in one layer."""
+    """Most bytes of file content (sum of the declared sizes of the entries) in one layer."""
     max_entry_bytes: int = 16 * 1024**3
-    """Largest single entry."""
+    """Largest declared size of a single entry."""
+    max_layer_bytes: int = DEFAULT_MAX_UNCOMPRESSED
+    """Most bytes of the uncompressed layer stream (headers, padding and trailing zeros
+    included): what stops a gzip or zstd bomb while it inflates."""
 
 
 class TarSource(Protocol):
@@ -117,6 +138,11 @@ _TYPES = {
     tarfile.DIRTYPE: EntryType.DIR,
     tarfile.SYMTYPE: EntryType.SYMLINK,
     tarfile.LNKTYPE: EntryType.HARDLINK,
+    # layer.md "File Types": devices and FIFOs are legitimate layer entries; recorded,
+    # never read (they carry no data).
+    tarfile.CHRTYPE: EntryType.OTHER,
+    tarfile.BLKTYPE: EntryType.OTHER,
+    tarfile.FIFOTYPE: EntryType.OTHER,
 }
 
 
@@ -126,6 +152,8 @@ def iter_entries(
     """Every entry of the layer tar in ``stream``, in archive order.
 
     ``what`` names the layer in error messages (``layer 3 sha256:... of oci:dir:tag``).
+    Once the last entry is yielded, the end of the archive is checked (:func:`_check_end`):
+    a tar that stops at a corrupt or truncated header is an error, not a short layer.
     """
     try:
         archive = tarfile.TarFile(
@@ -136,16 +164,25 @@ def iter_entries(
         )
     except tarfile.TarError as exc:
         raise ImageError(f"{what} is not a readable tar: {exc}") from None
+    except EOFError:
+        raise ImageError(f"{what} is truncated") from None
     count = 0
     total = 0
+    # A hard link must name a non-directory written earlier in this layer or in a lower
+    # one: that is checked across layers (gate.analyzers.hard_links); a directory of this
+    # layer is refused here, while it streams.
+    directories: set[str] = set()
     while True:
         try:
             info = archive.next()
-        except tarfile.TarError as exc:
+        except (tarfile.TarError, ValueError, OverflowError) as exc:
+            # ValueError/OverflowError: malformed numbers in PAX or GNU sparse records.
             raise ImageError(f"{what} is not a readable tar: {exc}") from None
         except EOFError:
             raise ImageError(f"{what} is truncated") from None
+        _check_global_headers(archive, what)
         if info is None:
+            _check_end(stream, archive.offset, what)
             return
         # TarFile keeps every member it has read; a layer may have a million of them.
         cast(Any, archive).members.clear()
@@ -153,12 +190,21 @@ def iter_entries(
         if count > limits.max_entries:
             raise UnsafeImageError(f"{what} has more than {limits.max_entries} entries")
         path = _clean(info.name, what)
-        if info.size > limits.max_entry_bytes:
+        if info.type not in _TYPES:
+            # Docker's and containerd's extractors refuse any other type ("unhandled tar
+            # header type"); its data would be neither extracted nor scanned.
             raise UnsafeImageError(
-                f"{what}: entry {path} is {info.size} bytes, over the limit of "
+                f"{what}: entry {path} has unsupported tar type {info.type!r}"
+            )
+        size = info.size if _TYPES[info.type] is EntryType.FILE else 0
+        # Only regular files carry data; Go's archive/tar reads the size of the other
+        # header-only types as 0, and so does this count.
+        if size > limits.max_entry_bytes:
+            raise UnsafeImageError(
+                f"{what}: entry {path} is {size} bytes, over the limit of "
                 f"{limits.max_entry_bytes}"
             )
-        total += info.size
+        total += size
         if total > limits.max_total_bytes:
             raise UnsafeImageError(
                 f"{what} holds more than {limits.max_total_bytes} bytes of file content"
@@ -166,11 +212,60 @@ def iter_entries(
         meta = _meta(info, path, what)
         if meta is None:
             continue
+        if meta.type is EntryType.HARDLINK and meta.link_target is not None:
+            if meta.link_target == meta.path:
+                raise UnsafeImageError(f"{what}: hard link {meta.path} links to itself")
+            if meta.link_target in directories:
+                # layer.md "Hardlinks": possible with all file types except directories.
+                raise UnsafeImageError(
+                    f"{what}: hard link {meta.path} points to the directory {meta.link_target}"
+                )
+        if meta.type is EntryType.DIR and not meta.whiteout and not meta.opaque:
+            directories.add(meta.path)
+        elif meta.path in directories:
+            directories.discard(meta.path)
         yield _Entry(meta, info, archive, stream)
 
 
+def _check_global_headers(archive: tarfile.TarFile, what: str) -> None:
+    for key in archive.pax_headers:
+        if key.startswith(_GLOBAL_PAX_REFUSED):
+            raise UnsafeImageError(
+                f"{what}: a PAX global header sets {key!r}, which Docker and containerd "
+                "ignore but other tar readers apply to every later entry"
+            )
+
+
+def _check_end(stream: TarSource, offset: int, what: str) -> None:
+    """What follows the last entry must be the end of the archive, as Go's ``archive/tar``
+    reads it: the end of the stream, or zero blocks (POSIX ustar: "two consecutive blocks of
+    zero-filled records"). Python's tarfile also stops silently at a corrupt or truncated
+    header, which would hide every later entry from the scan; and bytes after the
+    end-of-archive marker are extracted by no runtime yet ship in the blob."""
+    stream.seek(offset)
+    block = stream.read(_BLOCK)
+    if not block:
+        return
+    if len(block) < _BLOCK:
+        raise ImageError(f"{what} is truncated: a partial tar header at offset {offset}")
+    if block != _ZERO_BLOCK:
+        raise ImageError(f"{what} is not a readable tar: corrupt tar header at offset {offset}")
+    position = offset + _BLOCK
+    while True:
+        chunk = stream.read(_DRAIN)
+        if not chunk:
+            return
+        if chunk.count(0) != len(chunk):
+            at = position + next(i for i, byte in enumerate(chunk) if byte)
+            raise UnsafeImageError(
+                f"{what} has data after the end-of-archive marker (at offset {at}): no "
+                "runtime extracts it, so it cannot be checked as files"
+            )
+        position += len(chunk)
+
+
 def _meta(info: tarfile.TarInfo, path: str, what: str) -> EntryMeta | None:
-    kind = _TYPES.get(info.type, EntryType.OTHER)
+    kind = _TYPES[info.type]
     link: str | None = None
     if kind == EntryType.SYMLINK:
         link = info.linkname
@@ -189,8 +284,11 @@ def _meta(info: tarfile.TarInfo, path: str, what: str) -> EntryMeta | None:
         elif base.startswith(_AUFS_META_PREFIX):
             return None
         else:
+            name = base[len(WHITEOUT_PREFIX) :]
+            if name in ("", ".", ".."):
+                raise UnsafeImageError(f"{what}: whiteout {path} names no file ({name!r})")
             whiteout = True
-            path = posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])
+            path = posixpath.join(parent, name)
     return EntryMeta(
         path=path,
         type=kind,

@@ -15,7 +15,7 @@ from typing import Any
 from gate.errors import ImageError, PlatformNotFoundError
 from gate.models import LayerRef
 from gate.sources.image import media_types as mt
-from gate.sources.image.blob_stream import read_blob_verified
+from gate.sources.image.blob_stream import read_blob_verified, size_mismatch
 from gate.sources.image.digest import digest_of, split_digest
 from gate.sources.image.layout_store import MAX_METADATA_BYTES
 from gate.sources.image.model import (
@@ -26,13 +26,16 @@ from gate.sources.image.model import (
     LayerBlob,
     Platform,
 )
-from gate.sources.image.platforms import host_platform, matches, parse_platform
+from gate.sources.image.platforms import host_platform, match_rank, matches, parse_platform
 
 _MAX_NESTING = 4
 """Index -> index -> manifest chains deeper than this are refused (a loop, or hostile)."""
 
 ManifestReader = Callable[[str, str | None, str], bytes]
-"""``(digest, media type, what) -> verified bytes`` of a manifest named by an index."""
+"""``(digest, media type, what) -> verified bytes`` of a manifest or index an index names."""
+
+_MAX_INDEXES = 64
+"""Most nested indexes opened to resolve one image (a wide crafted DAG costs no more)."""
 
 
 @dataclass(frozen=True)
@@ -152,15 +155,20 @@ def document_kind(doc: Mapping[str, Any], media_type: str | None, what: str) -> 
 def select_platform(
     candidates: Sequence[Descriptor], platform: str | None, what: str
 ) -> Descriptor:
-    """The manifest of an index for ``platform`` (default: the host's)."""
+    """The manifest of an index for ``platform`` (default: the host's): the best match by
+    :func:`~gate.sources.image.platforms.match_rank`, the first listed among equals."""
     images = [d for d in candidates if not d.is_attestation]
     wanted = parse_platform(platform) if platform else host_platform()
     if platform is None and len(images) == 1 and images[0].platform is None:
         return images[0]
-    for strict in (True, False):
-        for descriptor in images:
-            if descriptor.platform and matches(descriptor.platform, wanted, strict_variant=strict):
-                return descriptor
+    ranked = [
+        (rank, position, descriptor)
+        for position, descriptor in enumerate(images)
+        if descriptor.platform is not None
+        and (rank := match_rank(descriptor.platform, wanted)) is not None
+    ]
+    if ranked:
+        return min(ranked, key=lambda item: item[:2])[2]
     available = ", ".join(sorted({str(d.platform) for d in images if d.platform})) or "none"
     raise PlatformNotFoundError(
         f"{what} has no image for platform {wanted}; available: {available}",
@@ -259,29 +267,83 @@ def build_image(
     ``manifest_bytes`` is an index or a manifest (as fetched by tag or read from a layout);
     ``media_type`` its declared type (None: from the document). ``platform`` selects from an
     index (``linux/arm64/v8``; None: the host's). Every blob read is digest-verified.
-    ``read_manifest`` fetches the manifests an index points at when they are not blobs of
-    ``store`` (a registry serves them from ``/manifests/<digest>``, not ``/blobs/``).
+    ``read_manifest`` fetches the manifests and indexes an index points at when they are not
+    blobs of ``store`` (a registry serves them from ``/manifests/<digest>``, not ``/blobs/``).
     """
     digest = manifest_digest or digest_of(manifest_bytes)
-    top_digest = digest
     what = f"manifest {digest} of {reference}"
-    selected_platform: Platform | None = None
-    for _ in range(_MAX_NESTING):
-        doc = load_json(manifest_bytes, what)
-        if document_kind(doc, media_type, what) == "manifest":
-            image = _image_from_manifest(store, doc, digest, reference, platform,
-                                         selected_platform)
-            return image if digest == top_digest else replace(image, index_digest=top_digest)
-        chosen = select_platform(descriptors(doc, "manifests", what), platform, what)
-        selected_platform = chosen.platform
-        digest = chosen.digest
-        media_type = chosen.media_type
-        what = f"manifest {digest} of {reference}"
-        if read_manifest is not None:
-            manifest_bytes = read_manifest(digest, media_type, what)
-        else:
-            manifest_bytes = read_blob_verified(store, digest, MAX_METADATA_BYTES, what)
-    raise ImageError(f"{what}: indexes nested more than {_MAX_NESTING} deep")
+    doc = load_json(manifest_bytes, what)
+    if document_kind(doc, media_type, what) == "manifest":
+        return _image_from_manifest(store, doc, digest, reference, platform, None)
+    wanted = parse_platform(platform) if platform else host_platform()
+    reader = _Reader(store, read_manifest)
+    candidates = _index_manifests(reader, doc, what, reference, wanted, [0])
+    chosen = select_platform(candidates, platform, what)
+    what = f"manifest {chosen.digest} of {reference}"
+    doc = load_json(reader.read(chosen, what), what)
+    if document_kind(doc, chosen.media_type, what) != "manifest":
+        raise ImageError(f"{what} is listed as an image manifest but is an index")
+    image = _image_from_manifest(store, doc, chosen.digest, reference, platform, chosen.platform)
+    # What the tag names (the top index) is what `cosign sign TAG` signs.
+    return replace(image, index_digest=digest)
+
+
+class _Reader:
+    """The manifests and indexes an index names: blobs of the store (layouts, archives), or
+    what ``read_manifest`` fetches (a registry serves them from ``/manifests/<digest>``).
+    Either way verified, and of the size the descriptor says."""
+
+    def __init__(self, store: BlobStore, read_manifest: ManifestReader | None) -> None:
+        self._store = store
+        self._read_manifest = read_manifest
+
+    def read(self, descriptor: Descriptor, what: str) -> bytes:
+        if self._read_manifest is None:
+            return read_blob_verified(self._store, descriptor.digest, MAX_METADATA_BYTES, what,
+                                      expected_size=descriptor.size)
+        data = self._read_manifest(descriptor.digest, descriptor.media_type, what)
+        if len(data) != descriptor.size:
+            raise size_mismatch(what, descriptor.size, len(data))
+        return data
+
+
+def _index_manifests(
+    reader: _Reader,
+    doc: Mapping[str, Any],
+    what: str,
+    reference: str,
+    wanted: Platform,
+    read: list[int],
+    depth: int = 1,
+    inherited: Platform | None = None,
+) -> list[Descriptor]:
+    """The image manifests an index offers, nested indexes expanded (image-index.md: an entry
+    may itself be an index). An entry whose platform cannot serve ``wanted`` is not opened;
+    entries of other media types (artifacts, signatures) are not images and are left out.
+    ``read`` counts the nested indexes opened, which :data:`_MAX_INDEXES` caps."""
+    found: list[Descriptor] = []
+    for descriptor in descriptors(doc, "manifests", what):
+        if descriptor.is_attestation:
+            continue
+        if descriptor.platform is None and inherited is not None:
+            descriptor = replace(descriptor, platform=inherited)
+        if descriptor.media_type in mt.INDEX_TYPES:
+            if descriptor.platform is not None and not matches(descriptor.platform, wanted):
+                continue
+            if depth >= _MAX_NESTING:
+                raise ImageError(f"{what}: indexes nested more than {_MAX_NESTING} deep")
+            read[0] += 1
+            if read[0] > _MAX_INDEXES:
+                raise ImageError(f"{what}: more than {_MAX_INDEXES} nested indexes")
+            inner_what = f"index {descriptor.digest} of {reference}"
+            inner = load_json(reader.read(descriptor, inner_what), inner_what)
+            if document_kind(inner, descriptor.media_type, inner_what) != "index":
+                raise ImageError(f"{inner_what} is listed as an index but is an image manifest")
+            found += _index_manifests(reader, inner, inner_what, reference, wanted, read,
+                                      depth + 1, descriptor.platform)
+        elif descriptor.media_type is None or descriptor.media_type in mt.MANIFEST_TYPES:
+            found.append(descriptor)
+    return found
 
 
 def _image_from_manifest(
@@ -301,7 +363,7 @@ def _image_from_manifest(
         )
     config_what = f"config {config_descriptor.digest} of {reference}"
     config_bytes = read_blob_verified(store, config_descriptor.digest, MAX_METADATA_BYTES,
-                                      config_what)
+                                      config_what, expected_size=config_descriptor.size)
     config = parse_config(config_bytes, config_what)
     layers = make_layers(descriptors(doc, "layers", what), config, what)
     image_platform = Platform(
@@ -313,7 +375,7 @@ def _image_from_manifest(
         # A single-platform image asked for explicitly must be that platform: scanning
         # another one silently would answer a question nobody asked.
         wanted = parse_platform(platform)
-        if image_platform.os and not matches(image_platform, wanted, strict_variant=False):
+        if image_platform.os and not matches(image_platform, wanted):
             raise PlatformNotFoundError(
                 f"{reference} is a single-platform image for {image_platform}, not {wanted}"
             )

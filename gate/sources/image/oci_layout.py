@@ -10,6 +10,7 @@ from __future__ import annotations
 from gate.errors import ImageError
 from gate.sources.image import media_types as mt
 from gate.sources.image.blob_stream import read_blob_verified
+from gate.sources.image.digest import split_digest
 from gate.sources.image.layout_store import MAX_METADATA_BYTES, LayoutStore
 from gate.sources.image.manifest import (
     Descriptor,
@@ -43,6 +44,11 @@ def index_entries(store: LayoutStore) -> list[Descriptor]:
     return descriptors(load_json(store.read_file("index.json"), what), "manifests", what)
 
 
+def _has_blob(store: LayoutStore, digest: str) -> bool:
+    algorithm, encoded = split_digest(digest, f"layout {store.describe()}")
+    return store.has_file(f"blobs/{algorithm}/{encoded}")
+
+
 def tags(entries: list[Descriptor]) -> list[str]:
     return sorted({(d.annotations or {}).get(REF_NAME, "") for d in entries} - {""})
 
@@ -63,6 +69,10 @@ def open_layout_image(
         chosen = [d for d in entries if d.digest == digest]
         if not chosen:
             # Any manifest blob of the layout may be named, not only index.json entries.
+            if not _has_blob(store, digest):
+                known = ", ".join(d.digest for d in entries) or "none"
+                raise ImageError(f"digest {digest} not found in {where}: no index.json entry "
+                                 f"or blob has it (index.json lists: {known})")
             data = read_blob_verified(store, digest, MAX_METADATA_BYTES,
                                       f"manifest {digest} of {reference}")
             return build_image(store, data, None, reference, platform, manifest_digest=digest)
@@ -89,6 +99,7 @@ def open_layout_image(
         raise ImageError(f"index.json of {where}: entry {descriptor.digest} has unknown media "
                          f"type {descriptor.media_type!r}")
     data = read_blob_verified(store, descriptor.digest, MAX_METADATA_BYTES,
-                              f"manifest {descriptor.digest} of {reference}")
+                              f"manifest {descriptor.digest} of {reference}",
+                              expected_size=descriptor.size)
     return build_image(store, data, descriptor.media_type, reference, platform,
                        manifest_digest=descriptor.digest)

@@ -5,12 +5,19 @@
 * ``docker-archive:FILE[:REPO:TAG|:@N]`` - a ``docker save`` archive
 * anything else - a registry reference, normalised as Docker does (``alpine`` is
   ``docker.io/library/alpine:latest``)
+
+TAG is an ``org.opencontainers.image.ref.name``, which may itself hold ':' and '/'
+(``buildah push IMG oci:DIR:localhost/app:v1`` writes ``localhost/app:v1``). DIR and FILE may
+contain ':' too: the path is the longest prefix, ending at a ':', that exists (a layout
+directory for ``oci:``, a file for the archives); only when none exists does the grammar
+decide (the last ':' for ``oci:``, the first for ``docker-archive:``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gate.errors import ImageError
@@ -19,6 +26,11 @@ from gate.sources.image.digest import is_digest
 # distribution/reference grammar (reference.go): path components and tags.
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
+# image-spec annotations.md, org.opencontainers.image.ref.name:
+#   ref ::= component ("/" component)* ; component ::= alphanum (separator alphanum)*
+#   alphanum ::= [A-Za-z0-9]+ ; separator ::= [-._:@+] | "--"
+_REF_COMPONENT = r"[A-Za-z0-9]+(?:(?:--|[-._:@+])[A-Za-z0-9]+)*"
+_REF_NAME = re.compile(rf"{_REF_COMPONENT}(?:/{_REF_COMPONENT})*")
 _DOMAIN = re.compile(
     r"(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
     r"|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?"
@@ -113,47 +125,71 @@ def _split_tag(body: str) -> tuple[str, str | None]:
     return head, tail
 
 
+def _split_existing(
+    body: str, exists: Callable[[str], bool]
+) -> tuple[str, str | None] | None:
+    """``PATH[:REST]`` where PATH is the longest prefix of ``body`` ending at a ':' (or all of
+    it) for which ``exists`` holds; None if there is none. This is how a path may contain
+    ':' at all: the transports' own grammar (containers/image) ends the path at the first
+    ':', which a path such as ``/builds/ci:job-42/image.tar`` breaks."""
+    if exists(body):
+        return body, None
+    for cut in (i for i in range(len(body) - 1, 0, -1) if body[i] == ":"):
+        if exists(body[:cut]):
+            return body[:cut], body[cut + 1 :]
+    return None
+
+
+def _is_layout(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "oci-layout"))
+
+
+def _check_ref_name(value: str, tag: str) -> None:
+    if not _REF_NAME.fullmatch(tag):
+        raise ImageError(f"invalid image reference {value!r}: bad tag {tag!r} (an OCI "
+                         "org.opencontainers.image.ref.name: letters, digits, "
+                         "separators -._:@+ and '/' between components)")
+
+
 def _parse_oci(value: str) -> OciLayoutReference:
     body = value[len("oci:"):]
-    digest = None
     head, at, tail = body.rpartition("@")
     if at and is_digest(tail):
-        body, digest = head, tail
-        path, tag = body, None
-    else:
-        path, tag = _split_tag(body)
-        if tag is not None and os.path.isdir(body) and not os.path.isdir(path):
-            # A directory whose name contains ':' (no tag meant).
-            path, tag = body, None
+        if not head:
+            raise ImageError(f"invalid image reference {value!r}: no layout directory")
+        return OciLayoutReference(path=head, digest=tail, text=value)
+    split = _split_existing(body, _is_layout) or _split_existing(body, os.path.isdir)
+    path, tag = split if split is not None else _split_tag(body)
     if not path:
         raise ImageError(f"invalid image reference {value!r}: no layout directory")
-    if tag is not None and not _TAG.fullmatch(tag):
-        raise ImageError(f"invalid image reference {value!r}: bad tag {tag!r}")
-    return OciLayoutReference(path=path, tag=tag, digest=digest, text=value)
+    if tag is not None:
+        _check_ref_name(value, tag)
+    return OciLayoutReference(path=path, tag=tag, text=value)
 
 
 def _parse_oci_archive(value: str) -> OciArchiveReference:
     body = value[len("oci-archive:"):]
-    path, tag = _split_tag(body)
-    if tag is not None and os.path.isfile(body) and not os.path.isfile(path):
-        path, tag = body, None
+    split = _split_existing(body, os.path.isfile)
+    path, tag = split if split is not None else _split_tag(body)
     if not path:
         raise ImageError(f"invalid image reference {value!r}: no archive file")
-    if tag is not None and not _TAG.fullmatch(tag):
-        raise ImageError(f"invalid image reference {value!r}: bad tag {tag!r}")
+    if tag is not None:
+        _check_ref_name(value, tag)
     return OciArchiveReference(path=path, tag=tag, text=value)
 
 
 def _parse_docker_archive(value: str) -> DockerArchiveReference:
     body = value[len("docker-archive:"):]
-    if os.path.isfile(body):
-        return DockerArchiveReference(path=body, text=value)
-    # As containers/image: the path ends at the first ':' (paths with ':' are not supported
-    # unless the whole value names an existing file, handled above).
-    path, sep, selector = body.partition(":")
+    split = _split_existing(body, os.path.isfile)
+    if split is None:
+        # No such file: end the path at the first ':' as containers/image does, so the
+        # error names the file the user most likely meant.
+        path, sep, rest = body.partition(":")
+        split = (path, rest if sep else None)
+    path, selector = split
     if not path:
         raise ImageError(f"invalid image reference {value!r}: no archive file")
-    if not sep:
+    if selector is None:
         return DockerArchiveReference(path=path, text=value)
     if selector.startswith("@"):
         if not selector[1:].isdigit():

@@ -18,6 +18,7 @@ from gate.sources.image.digest import split_digest
 from gate.sources.image.layout_store import MAX_METADATA_BYTES
 
 _BUFFER = 1024 * 1024
+_BLOCK = 512
 _MAX_LINK_DEPTH = 16
 
 
@@ -111,10 +112,12 @@ class TarStore:
                         links[name] = (member.linkname, True)
                     elif member.islnk():
                         links[name] = (member.linkname, False)
+                end = archive.offset
         except tarfile.TarError as exc:
             raise ImageError(f"image archive {path} is not a readable tar: {exc}") from None
         except EOFError:
             raise ImageError(f"image archive {path} is truncated") from None
+        _check_end(path, end)
         for name, (target, symbolic) in links.items():
             resolved = _resolve_link(name, target, symbolic, links)
             if resolved is not None and resolved in files:
@@ -167,6 +170,21 @@ class TarStore:
 
     def __repr__(self) -> str:
         return f"TarStore({self.path!r})"
+
+
+def _check_end(path: str, offset: int) -> None:
+    """Python's tarfile ends an archive silently at a truncated or corrupt header, which would
+    make the blobs after it look absent; Go's archive/tar (skopeo, Docker) reports it. After
+    the last member there must be nothing, or an end-of-archive zero block."""
+    with open(path, "rb") as handle:
+        block = os.pread(handle.fileno(), _BLOCK, offset)
+    if not block or block == bytes(_BLOCK):
+        return
+    if len(block) < _BLOCK:
+        raise ImageError(f"image archive {path} is truncated (a partial tar header at offset "
+                         f"{offset})")
+    raise ImageError(f"image archive {path} is not a readable tar: corrupt tar header at offset "
+                     f"{offset}")
 
 
 def _resolve_link(
