@@ -104,6 +104,8 @@ X_DOC_BEARER_TOKEN = (
     "A" * 21 + "MLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3D"
     + "EUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
 )
+# Discord's API reference ("Authentication"): the example bot token of its Authorization header.
+DISCORD_DOC_BOT_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4" + ".Cl2FMQ." + "ZnCjm1XVW7vRze4b7Cq4se7kKWs"
 STRIPE_DOC_KEYS = frozenset(
     {"sk_" + "test_4eC39HqLyjWDarjtT1zdp7dc", "pk_" + "test_TYooMQauvdEDq54NiTphI7jx"}
 )
@@ -113,7 +115,7 @@ STRIPE_DOC_KEYS = frozenset(
 # by any rule (a generic rule must not report what the provider rule allows).
 DOCUMENTED_EXAMPLE_VALUES = frozenset(
     {
-        DYNATRACE_DOC_TOKEN, X_DOC_BEARER_TOKEN, *STRIPE_DOC_KEYS,
+        DYNATRACE_DOC_TOKEN, X_DOC_BEARER_TOKEN, DISCORD_DOC_BOT_TOKEN, *STRIPE_DOC_KEYS,
         "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA",
         "8xLOxBtZp8", "gX1fBat3bV", "s6BhdRkqt3", "hh5s93j4hdidpola", "hdk48Djdsa",
         "nnch734d00sl2jdk", "pfkkdhi9sl3r4s00", "dh893hdasih9", "kd94hf93k423kf44",

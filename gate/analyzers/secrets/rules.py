@@ -867,6 +867,7 @@ SERVICE_KEYED_RULES: tuple[SecretRule, ...] = (
            # base64(user ID) . base64(timestamp) . HMAC.
            r"discord", r"[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}",
            ("discord",), entropy=3.5, check=lambda v: True,
+           allow=frozenset({filters.DISCORD_DOC_BOT_TOKEN}),
            uri="https://discord.com/developers/docs/reference#authentication"),
     _named("discord-client-secret", "Discord client secret or API key", HIGH,
            r"discord", r"[A-Za-z0-9_-]{32}|[a-f0-9]{64}", ("discord",), entropy=3.5,

@@ -48,8 +48,10 @@ def test_documented_example_values_are_not_reported() -> None:
         "EUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
     )
     stripe_docs = ["sk_" + "test_4eC39HqLyjWDarjtT1zdp7dc", "pk_" + "test_TYooMQauvdEDq54NiTphI7jx"]
+    discord_docs = "MTk4NjIyNDgzNDcxOTI1MjQ4" + ".Cl2FMQ." + "ZnCjm1XVW7vRze4b7Cq4se7kKWs"
     for value in (dynatrace_docs, x_docs, *stripe_docs):
         assert scan_text(f"TOKEN={value}\n") == [], value
+    assert scan_text(f'DISCORD_BOT_TOKEN = "{discord_docs}"\n') == []
     # The same shapes with other values are reported.
     assert _rules(
         "DT=dt0c01." + rand(24, UPPER + DIGITS, 1) + "." + rand(64, UPPER + DIGITS, 1)
