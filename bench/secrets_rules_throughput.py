@@ -5,9 +5,11 @@ them with ``gate.analyzers.secrets.detector.scan_bytes`` of this worktree and of
 (a git revision, exported with ``git archive``), alternating the two ``--runs`` times per
 prefilter engine and keeping each one's fastest run (CPU seconds; the fastest is the run
 least disturbed by other load). Writes the ratio to the ``<!-- rules-throughput -->`` section
-of docs/secrets.md.
+of docs/secrets.md. With ``--diff`` it instead streams the trees once per rule set and
+prints every finding (rule, file, line) that only one of them reports.
 
     python bench/secrets_rules_throughput.py --base 4d74cb7 /usr/lib/python3 /usr/share/doc
+    python bench/secrets_rules_throughput.py --base 4d74cb7 --diff /usr/lib /etc
 """
 
 from __future__ import annotations
@@ -56,12 +58,58 @@ print(json.dumps({"engine": KEYWORD_INDEX.name, "rules": len(RULES),
 """
 
 
+_FINDINGS_WORKER = r"""
+import os, sys
+from gate.analyzers.secrets.detector import scan_bytes
+for root in sys.argv[1:]:
+    for dirpath, dirnames, names in os.walk(root):
+        dirnames.sort()
+        for name in sorted(names):
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(32 << 20)
+            except OSError:
+                continue
+            for m in scan_bytes(data, path=path).matches:
+                print(f"{m.rule_id}\t{path}:{m.line}\t{m.masked}")
+"""
+
+
 def export_revision(rev: str, dest: Path) -> None:
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", rev, "gate"], capture_output=True, check=True
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
+
+
+def findings(pythonpath: Path, trees: list[str]) -> set[str]:
+    """Every finding of one rule set (rule, path:line, masked value) on the trees."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FINDINGS_WORKER, *trees],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(pythonpath)),
+        cwd=tempfile.gettempdir(),
+        check=True,
+    ).stdout
+    return set(out.splitlines())
+
+
+def diff(base: str, trees: list[str]) -> int:
+    with tempfile.TemporaryDirectory(prefix="gate-base-") as tmp:
+        export_revision(base, Path(tmp))
+        before = findings(Path(tmp), trees)
+    after = findings(REPO, trees)
+    print(f"{base}: {len(before)} findings; this worktree: {len(after)} findings")
+    for line in sorted(after - before):
+        print("only this worktree:", line)
+    for line in sorted(before - after):
+        print(f"only {base}:", line)
+    return 0
 
 
 def measure(pythonpath: Path, engine: str, trees: list[str]) -> dict[str, float]:
@@ -88,7 +136,10 @@ def main() -> int:
     parser.add_argument("--base", required=True, help="git revision to compare with")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--engines", default="hyperscan,aho-corasick")
+    parser.add_argument("--diff", action="store_true", help="compare findings, not speed")
     args = parser.parse_args()
+    if args.diff:
+        return diff(args.base, args.trees)
     lines = [
         "Written by `python bench/secrets_rules_throughput.py --base "
         f"{args.base} {' '.join(args.trees)}` ({machine()}); fastest of {args.runs} "

@@ -67,7 +67,8 @@ def trivy_version() -> str:
         env=dict(os.environ, TRIVY_SKIP_VERSION_CHECK="true"),
         check=False,
     )
-    return proc.stdout.splitlines()[0] if proc.stdout else "trivy (unknown version)"
+    first = proc.stdout.splitlines()[0] if proc.stdout else "unknown version"
+    return "Trivy " + first.removeprefix("Version: ")
 
 
 def main() -> int:

