@@ -14,6 +14,7 @@ import json
 import math
 import re
 import urllib.parse
+import zlib
 from collections import Counter
 
 from gate.analyzers.secrets.known_public_keys import is_known_public_key
@@ -92,10 +93,31 @@ def char_classes(value: str) -> int:
     )
 
 
+# Example credentials of providers' own documentation (assembled: they are published values,
+# but the source should not look like it holds tokens). Dynatrace "Tokens and authentication",
+# the X (Twitter) bearer-token guide, and the test keys of Stripe's API reference.
+DYNATRACE_DOC_TOKEN = (
+    "dt0s01." + "ST2EY72KQINMH574WMNVI7YN."
+    + "G3DFPBEJYMODIDAEX454M7YWBUVEFOWKPRVMWFASS64NFH52PX6BNDVFFM572RZM"
+)
+X_DOC_BEARER_TOKEN = (
+    "A" * 21 + "MLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3D"
+    + "EUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+)
+# Discord's API reference ("Authentication"): the example bot token of its Authorization header.
+DISCORD_DOC_BOT_TOKEN = ".".join(
+    ("MTk4NjIy" + "NDgzNDcxOTI1MjQ4", "Cl2FMQ", "ZnCjm1XVW7" + "vRze4b7Cq4se7kKWs")
+)
+STRIPE_DOC_KEYS = frozenset(
+    {"sk_" + "test_4eC39HqLyjWDarjtT1zdp7dc", "pk_" + "test_TYooMQauvdEDq54NiTphI7jx"}
+)
+
 # Example credentials printed in specifications, which libraries quote in their docstrings:
-# RFC 6749 (OAuth 2.0) sections 4.1-5.1 and RFC 5849 (OAuth 1.0) section 1.2.
+# RFC 6749 (OAuth 2.0) sections 4.1-5.1 and RFC 5849 (OAuth 1.0) section 1.2. Never reported,
+# by any rule (a generic rule must not report what the provider rule allows).
 DOCUMENTED_EXAMPLE_VALUES = frozenset(
     {
+        DYNATRACE_DOC_TOKEN, X_DOC_BEARER_TOKEN, DISCORD_DOC_BOT_TOKEN, *STRIPE_DOC_KEYS,
         "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA",
         "8xLOxBtZp8", "gX1fBat3bV", "s6BhdRkqt3", "hh5s93j4hdidpola", "hdk48Djdsa",
         "nnch734d00sl2jdk", "pfkkdhi9sl3r4s00", "dh893hdasih9", "kd94hf93k423kf44",
@@ -306,3 +328,97 @@ def pem_body_ok(value: str) -> bool:
     if len(body) < 64 or shannon_entropy(body) < 4.0:
         return False
     return not is_known_public_key(body)
+
+
+def provider_value_ok(value: str) -> bool:
+    """The value of a key that names a provider (``DISCORD_CLIENT_SECRET = ...``): the key says
+    what it is, the value must still look machine-made: not a placeholder, a sample, base64
+    of prose, a camelCase or snake_case name, and it mixes character classes (letters-only
+    values must look random: case changes, or few vowels when lower-case)."""
+    if is_placeholder(value) or value in DOCUMENTED_EXAMPLE_VALUES:
+        return False
+    if _SAMPLE_WORDS.search(value) or _encoded_prose(value):
+        return False
+    if value.isdigit():
+        return numeric_id_ok(value)
+    if value.isalpha():
+        return _random_lowercase(value) if value.islower() else _random_letters(value)
+    # Word-part heuristics only fit names that use case: random lower-case alphanumerics
+    # (a documented alphabet of many services) are full of letter runs.
+    if any(c.isupper() for c in value) and looks_like_identifier(value):
+        return False
+    if _snake_case_words(value):
+        return False
+    return char_classes(value) >= 2
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _random_lowercase(value: str) -> bool:
+    """Lower-case letters only: random strings have about one vowel in five, words two."""
+    return sum(c in _VOWELS for c in value) / len(value) <= 0.3
+
+
+def _snake_case_words(value: str) -> bool:
+    """``live_server_settings``: every part is a pronounceable word."""
+    parts = [p for p in re.split(r"[_.-]+", value) if p]
+    return len(parts) >= 2 and all(
+        p.isalpha() and (len(p) < 3 or not _random_lowercase(p.lower())) for p in parts
+    )
+
+
+_ASCENDING = "01234567890123456789"
+_DESCENDING = _ASCENDING[::-1]
+
+
+def numeric_id_ok(value: str) -> bool:
+    """A numeric client ID (Asana, Discord snowflakes): not a run like ``1234567890`` or a
+    repeated digit, and with the spread of digits an issued number has."""
+    if any(value[i : i + 6] in _ASCENDING or value[i : i + 6] in _DESCENDING
+           for i in range(len(value) - 5)):  # fmt: skip
+        return False
+    return len(set(value)) >= 5 and shannon_entropy(value) >= 2.5
+
+
+def crc32_hex_suffix_ok(value: str) -> bool:
+    """Private Packagist tokens end in the CRC32 (8 lowercase hex digits) of the prefix and
+    random part (packagist.com/docs/composer-authentication#token-format)."""
+    body, checksum = value[:-8].lower(), value[-8:].lower()
+    return f"{zlib.crc32(body.encode('ascii')):08x}" == checksum
+
+
+def xml_secret_ok(value: str) -> bool:
+    """A password in an XML settings file (Maven ``<password>``): a literal value, not a
+    property reference, an encrypted ``{...}`` blob, prose or a documentation placeholder."""
+    if is_placeholder(value) or value.startswith("{") or any(c.isspace() for c in value):
+        return False
+    return url_password_ok(value)
+
+
+def _docker_entry_ok(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    auth, password = entry.get("auth"), entry.get("password")
+    token = entry.get("identitytoken") or entry.get("registrytoken")
+    if isinstance(auth, str) and auth and docker_auth_ok(auth):
+        return True
+    if isinstance(password, str) and password and not is_placeholder(password):
+        return url_password_ok(password)
+    return isinstance(token, str) and len(token) >= 16 and not is_placeholder(token)
+
+
+def docker_config_blob_ok(value: str) -> bool:
+    """A Kubernetes ``kubernetes.io/dockerconfigjson`` (``.dockerconfigjson``) or legacy
+    ``kubernetes.io/dockercfg`` (``.dockercfg``) Secret value: base64 of a Docker config whose
+    registry entries (under ``auths`` for the former) carry a real credential."""
+    try:
+        decoded = json.loads(base64.b64decode(value + "=" * (-len(value) % 4), validate=True))
+    except (ValueError, binascii.Error):
+        return False
+    if not isinstance(decoded, dict):
+        return False
+    registries = decoded.get("auths", decoded)
+    if not isinstance(registries, dict):
+        return False
+    return any(_docker_entry_ok(entry) for entry in registries.values())

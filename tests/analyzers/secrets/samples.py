@@ -13,6 +13,7 @@ import json
 import random
 import string
 import uuid
+import zlib
 from dataclasses import dataclass
 
 UPPER = string.ascii_uppercase
@@ -223,7 +224,12 @@ def samples() -> list[Sample]:
         Sample("secret/docker-hub-token", "DOCKERHUB_TOKEN=dckr_pat_", rand(27, URLSAFE)),
         Sample("secret/artifactory-api-key", "ARTIFACTORY=AKCp", rand(69)),
         Sample("secret/artifactory-reference-token", "JFROG=cmVmdGtu", rand(56)),
-        Sample("secret/private-packagist-token", "PACKAGIST=packagist_uut_", rand(68, HEX)),
+        Sample(
+            "secret/private-packagist-token",
+            "PACKAGIST=",
+            packagist_token("uut"),
+            truncate_misses=True,
+        ),
         Sample(
             "secret/vault-service-token",
             "VAULT_TOKEN=hvs.",
@@ -249,7 +255,11 @@ def samples() -> list[Sample]:
         Sample("secret/buildkite-token", "BUILDKITE=bkua_", rand(40, HEX)),
         Sample("secret/circleci-token", "CIRCLE=CCIPAT_", rand(22) + "_" + rand(40, HEX, 1)),
         Sample("secret/mapbox-secret-token", "MAPBOX=sk.eyJ", rand(60) + "." + rand(22, ALNUM, 1)),
-        Sample("secret/grafana-api-key", "GRAFANA=eyJrIjoi", rand(100, B64)),
+        Sample(
+            "secret/grafana-api-key",
+            "GRAFANA=eyJrIjoi",
+            b64(json.dumps({"k": rand(32), "n": "ci-deploy", "id": 1}, separators=(",", ":")))[8:],
+        ),
         Sample("secret/grafana-cloud-token", "GRAFANA_CLOUD=glc_", rand(60, B64)),
         Sample(
             "secret/grafana-service-account-token",
@@ -404,6 +414,235 @@ def samples() -> list[Sample]:
             "database:\n  host: db\n  db_password: ",
             rand(16, ALNUM + "!@%", 15),
             "\n",
+            truncate_misses=False,
+        ),
+        *service_samples(),
+    ]
+
+
+def packagist_token(kind: str, seed: int = 0) -> str:
+    """``packagist_<kind>_`` + 60 hex + the CRC32 of both (the documented checksum)."""
+    head = f"packagist_{kind}_" + rand(60, HEX, seed)
+    return head + f"{zlib.crc32(head.encode()):08x}"
+
+
+def uuid4(seed: int) -> str:
+    return str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
+
+
+def discord_bot_token(seed: int = 0) -> str:
+    """base64(snowflake user ID) . base64(timestamp) . HMAC, as Discord issues them."""
+    user_id = str(random.Random(seed).randrange(10**17, 10**19))
+    head = base64.b64encode(user_id.encode()).decode().rstrip("=")
+    return head + "." + rand(6, URLSAFE, seed) + "." + rand(27, URLSAFE, seed)
+
+
+def _quoted(rule_id: str, key: str, body: str, **kwargs: object) -> Sample:
+    """``KEY = "body"``: how code and configuration files assign a provider credential."""
+    return Sample(rule_id, f'{key} = "', body, '"', **kwargs)  # type: ignore[arg-type]
+
+
+def service_samples() -> list[Sample]:
+    """Samples of the rules for the services Trivy's built-in rules also cover."""
+    hex32 = rand(32, HEX, 40)
+    lower_alnum = LOWER + DIGITS
+    return [
+        Sample(
+            "secret/stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY=pk_live_", rand(24, ALNUM, 42)
+        ),
+        Sample(
+            "secret/azure-identifiable-key",
+            "AZURE_AI_KEY=",
+            rand(52, ALNUM, 43)
+            + "JQQJ99"
+            + "CD"
+            + rand(16, ALNUM, 43)
+            + "ACOG"
+            + rand(4, ALNUM, 4),
+        ),
+        Sample(
+            "secret/azure-container-registry-key",
+            "ACR_PASSWORD=",
+            rand(42, B64, 44) + "+ACR" + "B" + rand(5, ALNUM, 44),
+        ),
+        Sample("secret/facebook-access-token", "FB_ACCESS_TOKEN=EAA", rand(150, ALNUM, 45)),
+        Sample(
+            "secret/twitter-bearer-token",
+            "X_BEARER_TOKEN=",
+            "A" * 21
+            + rand(4, UPPER + LOWER, 46)
+            + "A" * 7
+            + rand(30, ALNUM, 46)
+            + "%3D"
+            + rand(50, ALNUM, 47),
+        ),
+        Sample("secret/adobe-client-secret", "ADOBE_CLIENT_SECRET=p8e-", rand(32, URLSAFE, 48)),
+        Sample(
+            "secret/atlassian-access-token", "BITBUCKET_REPO_TOKEN=ATCTT3", rand(186, URLSAFE, 49)
+        ),
+        Sample("secret/bitbucket-app-password", "BITBUCKET_APP_PASSWORD=ATBB", rand(32, ALNUM, 50)),
+        Sample(
+            "secret/clojars-api-token", "CLOJARS_DEPLOY_TOKEN=CLOJARS_", rand(60, lower_alnum, 51)
+        ),
+        Sample(
+            "secret/contentful-personal-access-token",
+            "CONTENTFUL_MANAGEMENT_TOKEN=CFPAT-",
+            rand(43, URLSAFE, 52),
+        ),
+        Sample("secret/dropbox-short-lived-token", "DROPBOX_TOKEN=sl.", rand(140, URLSAFE, 53)),
+        Sample(
+            "secret/dynatrace-api-token",
+            "DT_API_TOKEN=dt0c01.",
+            rand(24, UPPER + DIGITS, 54) + "." + rand(64, UPPER + DIGITS, 54),
+        ),
+        Sample("secret/frameio-api-token", "FRAMEIO_TOKEN=fio-u-", rand(64, URLSAFE, 55)),
+        Sample("secret/hubspot-private-app-token", "HUBSPOT_TOKEN=pat-na1-", uuid4(56)),
+        Sample("secret/typeform-api-token", "TYPEFORM_TOKEN=tfp_", rand(59, URLSAFE, 57)),
+        Sample("secret/openai-realtime-client-secret", "EPHEMERAL_KEY=ek_", rand(32, HEX, 58)),
+        Sample(
+            "secret/mapbox-public-token",
+            "MAPBOX_PUBLIC_TOKEN=pk.eyJ",
+            rand(60, ALNUM, 59) + "." + rand(22, ALNUM, 59),
+        ),
+        Sample("secret/duffel-api-token", "DUFFEL_TOKEN=duffel_live_", rand(43, URLSAFE, 60)),
+        Sample("secret/duffel-test-token", "DUFFEL_TOKEN=duffel_test_", rand(43, URLSAFE, 61)),
+        Sample("secret/easypost-api-key", "EASYPOST_API_KEY=EZAK", rand(54, ALNUM, 62)),
+        Sample("secret/easypost-test-api-key", "EASYPOST_TEST_KEY=EZTK", rand(54, ALNUM, 63)),
+        Sample("secret/flutterwave-secret-key", "FLW_SECRET_KEY=FLWSECK-", rand(32, HEX, 64), "-X"),
+        Sample(
+            "secret/flutterwave-test-secret-key",
+            "FLW_SECRET_KEY=FLWSECK_TEST-",
+            rand(32, HEX, 65),
+            "-X",
+        ),
+        Sample(
+            "secret/flutterwave-encryption-key",
+            "FLW_ENCRYPTION_KEY=FLWSECK_TEST",
+            rand(12, HEX, 66),
+        ),
+        Sample("secret/flutterwave-public-key", "FLW_PUBLIC_KEY=FLWPUBK-", rand(32, HEX, 67), "-X"),
+        Sample(
+            "secret/gocardless-api-token", "GOCARDLESS_ACCESS_TOKEN=live_", rand(40, URLSAFE, 68)
+        ),
+        Sample(
+            "secret/gocardless-sandbox-token",
+            "GOCARDLESS_ACCESS_TOKEN=sandbox_",
+            rand(40, URLSAFE, 69),
+        ),
+        Sample("secret/lob-api-key", "LOB_KEY=live_", rand(35, HEX, 70)),
+        Sample("secret/shippo-api-token", "SHIPPO_API_TOKEN=shippo_live_", rand(40, HEX, 71)),
+        Sample("secret/shippo-test-token", "SHIPPO_API_TOKEN=shippo_test_", rand(40, HEX, 72)),
+        Sample(
+            "secret/symfony-default-secret",
+            "APP_ENV=prod\nAPP_SECRET=",
+            "ThisToken" + "IsNotSoSecret" + "ChangeIt",
+            "\n",
+        ),
+        Sample(
+            "secret/azure-container-registry-password",
+            "docker login myregistry.azurecr.io --username myregistry --password ",
+            rand(32, B64, 73),
+        ),
+        Sample(
+            "secret/azure-app-config-connection-string",
+            "Endpoint=https://appcfg.azconfig.io;Id="
+            + rand(4, ALNUM, 74)
+            + "-l0-s0:"
+            + rand(20, ALNUM, 74)
+            + ";Secret=",
+            rand(43, B64, 75) + "=",
+        ),
+        _quoted("secret/facebook-app-secret", "FACEBOOK_APP_SECRET", hex32),
+        _quoted(
+            "secret/twitter-api-credential",
+            "TWITTER_API_SECRET",
+            rand(50, ALNUM, 76),
+            truncate_misses=False,
+        ),
+        _quoted("secret/adobe-client-id", "ADOBE_CLIENT_ID", rand(32, HEX, 77)),
+        _quoted(
+            "secret/alibaba-access-key-secret",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            rand(30, ALNUM, 78),
+        ),
+        _quoted(
+            "secret/asana-access-token",
+            "ASANA_PAT",
+            "2/" + rand(16, DIGITS, 79) + "/" + rand(16, DIGITS, 80) + ":" + rand(32, HEX, 79),
+        ),
+        _quoted("secret/asana-client-secret", "ASANA_CLIENT_SECRET", rand(32, lower_alnum, 81)),
+        _quoted("secret/asana-client-id", "ASANA_CLIENT_ID", rand(16, DIGITS, 82)),
+        _quoted("secret/atlassian-api-token-legacy", "JIRA_API_TOKEN", rand(24, ALNUM, 83)),
+        _quoted("secret/bitbucket-client-secret", "BITBUCKET_CLIENT_SECRET", rand(32, URLSAFE, 84)),
+        _quoted("secret/bitbucket-client-id", "BITBUCKET_CLIENT_ID", rand(18, ALNUM, 85)),
+        _quoted("secret/beamer-api-key", "BEAMER_API_KEY", "b_" + rand(44, URLSAFE, 86)),
+        _quoted(
+            "secret/contentful-delivery-token", "CONTENTFUL_DELIVERY_TOKEN", rand(43, URLSAFE, 87)
+        ),
+        _quoted("secret/discord-bot-token", "DISCORD_BOT_TOKEN", discord_bot_token(88)),
+        _quoted("secret/discord-client-secret", "DISCORD_CLIENT_SECRET", rand(32, URLSAFE, 89)),
+        _quoted("secret/discord-client-id", "DISCORD_CLIENT_ID", rand(18, DIGITS, 90)),
+        _quoted(
+            "secret/dropbox-long-lived-token",
+            "DROPBOX_ACCESS_TOKEN",
+            rand(11, ALNUM, 91) + "A" * 10 + rand(43, URLSAFE, 91),
+        ),
+        _quoted("secret/dropbox-app-secret", "DROPBOX_APP_SECRET", rand(15, lower_alnum, 92)),
+        _quoted("secret/fastly-api-token", "FASTLY_API_TOKEN", rand(32, URLSAFE, 93)),
+        _quoted("secret/finicity-client-secret", "FINICITY_PARTNER_SECRET", rand(20, ALNUM, 94)),
+        _quoted("secret/finicity-app-key", "FINICITY_APP_KEY", rand(32, HEX, 95)),
+        _quoted("secret/hubspot-api-key", "HUBSPOT_API_KEY", uuid4(96)),
+        _quoted(
+            "secret/intercom-access-token",
+            "INTERCOM_ACCESS_TOKEN",
+            b64("tok:" + uuid4(97) + ":1:0"),
+        ),
+        _quoted("secret/intercom-client-secret", "INTERCOM_CLIENT_SECRET", uuid4(98)),
+        _quoted("secret/ionic-api-token", "IONIC_TOKEN", "ion_" + rand(42, ALNUM, 99)),
+        _quoted("secret/linear-client-secret", "LINEAR_CLIENT_SECRET", rand(32, HEX, 100)),
+        _quoted("secret/linkedin-client-secret", "LINKEDIN_CLIENT_SECRET", rand(16, ALNUM, 101)),
+        _quoted("secret/linkedin-client-id", "LINKEDIN_CLIENT_ID", rand(14, lower_alnum, 102)),
+        _quoted("secret/lob-test-api-key", "LOB_API_KEY", "test_" + rand(35, HEX, 103)),
+        _quoted(
+            "secret/lob-publishable-key", "LOB_PUBLISHABLE_KEY", "live_pub_" + rand(31, HEX, 104)
+        ),
+        _quoted("secret/messagebird-api-key", "MESSAGEBIRD_ACCESS_KEY", rand(25, ALNUM, 105)),
+        _quoted("secret/messagebird-client-id", "MESSAGEBIRD_CLIENT_ID", uuid4(106)),
+        _quoted("secret/new-relic-api-key-legacy", "NEW_RELIC_LICENSE_KEY", rand(40, HEX, 107)),
+        _quoted("secret/sumologic-access-key", "SUMO_ACCESS_KEY", rand(64, ALNUM, 108)),
+        _quoted("secret/sumologic-access-id", "SUMO_ACCESS_ID", "su" + rand(12, ALNUM, 109)),
+        _quoted("secret/twitch-api-token", "TWITCH_CLIENT_SECRET", rand(30, lower_alnum, 110)),
+        _quoted("secret/zendesk-api-token", "ZENDESK_API_TOKEN", rand(40, ALNUM, 111)),
+        Sample(
+            "secret/kubernetes-docker-config-secret",
+            "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n"
+            "  .dockerconfigjson: ",
+            b64(
+                json.dumps(
+                    {
+                        "auths": {
+                            "registry.internal.io": {"auth": b64("deploy:" + rand(20, ALNUM, 112))}
+                        }
+                    }
+                )
+            ),
+            "\n",
+        ),
+        Sample(
+            "secret/maven-settings-password",
+            "<settings>\n  <servers>\n    <server>\n      <id>internal</id>\n"
+            "      <username>deploy</username>\n      <password>",
+            rand(20, ALNUM + "!#%", 113),
+            "</password>\n    </server>\n  </servers>\n</settings>\n",
+            path="/root/.m2/settings.xml",
+            truncate_misses=False,
+        ),
+        Sample(
+            "secret/maven-settings-security-master",
+            "<settingsSecurity>\n  <master>{",
+            rand(44, B64, 114),
+            "}</master>\n</settingsSecurity>\n",
+            path="/root/.m2/settings-security.xml",
             truncate_misses=False,
         ),
     ]

@@ -37,7 +37,7 @@ def test_rule_metadata() -> None:
     exported = all_rules()
     assert {r.id for r in exported} == {r.id for r in RULES}
     assert all(r.check is Check.SECRETS for r in exported)
-    assert RULESET_VERSION.startswith("1+")
+    assert RULESET_VERSION.startswith("2+")
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=_ids)
