@@ -160,9 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_performance_arguments(check)
 
     ci = sub.add_parser(
-        "ci", help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint"
+        "ci",
+        help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint, "
+        "'gate ci gitlab' the GitLab component's, 'gate ci tekton' the Tekton Task's",
     )
-    ci.add_argument("platform", choices=("github",), help="github: read the action's INPUT_*")
+    ci.add_argument(
+        "platform",
+        choices=("github", "gitlab", "tekton"),
+        help="github: read the action's INPUT_*; gitlab, tekton: read GATE_INPUT_*",
+    )
+    ci.add_argument(
+        "check_args",
+        metavar="CHECK-OPTION",
+        nargs=argparse.REMAINDER,
+        help="gate check options the template always passes, before those of its inputs",
+    )
 
     _add_db_command(sub)
     sbom = sub.add_parser("sbom", help="write the package inventory of an image as CycloneDX")
@@ -702,14 +714,21 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _cmd_ci(args: argparse.Namespace) -> int:
-    """``gate ci github``: the action's inputs (``INPUT_*``) become ``gate check`` options."""
-    from gate.integrations.action import action_argv, token_from_inputs
+    """``gate ci PLATFORM``: the template's inputs (``INPUT_*``, ``GATE_INPUT_*``) become
+    ``gate check`` options."""
+    from gate.integrations.ci_inputs import ci_argv, db_update_argv, github_token
 
-    argv = action_argv(os.environ)
-    token = token_from_inputs(os.environ)
+    argv = ci_argv(args.platform, os.environ, tuple(args.check_args))
+    update = db_update_argv(args.platform, os.environ)
+    token = github_token(os.environ) if args.platform == "github" else None
     if token and not _env("GATE_GITHUB_TOKEN"):
         # Handed on in the environment only: a command line is visible to every process.
         os.environ["GATE_GITHUB_TOKEN"] = token
+    if update is not None:
+        # A failed update is exit 2 and no check: never a verdict on a stale database.
+        code = main(update)
+        if code != EXIT_PASS:
+            return code
     return main(argv)
 
 
