@@ -14,11 +14,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__
 from gate.errors import GateError, PolicyError, ReportError, UsageError
 from gate.models import Check, Severity
+
+if TYPE_CHECKING:
+    from gate.sources.registry.options import RegistryOptions
 
 EXIT_PASS = 0
 EXIT_BLOCKED = 1
@@ -193,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("GATE_PLATFORM"),
         help="platform to pick from a multi-platform image (default: the host's)",
     )
+    _add_registry_arguments(sbom, signatures=False)
     _add_performance_arguments(sbom)
 
     sub.add_parser("version", help="print the version")
@@ -359,12 +363,15 @@ def _add_db_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--timeout", metavar="SECONDS", type=float, default=60.0, help="per-request timeout"
     )
     update.add_argument("--no-progress", action="store_true", help="no progress bar")
-def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
-    reg = check.add_argument_group(
+def _add_registry_arguments(parser: argparse.ArgumentParser, *, signatures: bool = True) -> None:
+    """The registry options of ``gate check`` (and, without ``--signature-source``, of
+    ``gate sbom``)."""
+    reg = parser.add_argument_group(
         "registry",
-        "pulling --image from a registry, and --signature-source; credentials come from "
-        "GATE_REGISTRY_USERNAME/GATE_REGISTRY_PASSWORD, the docker config, or the CI "
-        "(docs/registry.md)",
+        "pulling --image from a registry"
+        + (", and --signature-source" if signatures else "")
+        + "; credentials come from GATE_REGISTRY_USERNAME/GATE_REGISTRY_PASSWORD, the docker "
+        "config, or the CI (docs/registry.md)",
     )
     reg.add_argument(
         "--registry-ca-bundle",
@@ -395,6 +402,8 @@ def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
         help="retries after a 429/5xx answer, connection error or timeout, with "
         "exponential backoff (default 3)",
     )
+    if not signatures:
+        return
     reg.add_argument(
         "--signature-source",
         metavar="REGISTRY/REPO",
@@ -406,6 +415,10 @@ def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
 
 def _registry_extra(args: argparse.Namespace) -> dict[str, object]:
     """``GateRequest.extra["registry"]``: the registry options as one frozen value."""
+    return {"registry": _registry_options(args)}
+
+
+def _registry_options(args: argparse.Namespace) -> RegistryOptions:
     from gate.sources.registry.options import RegistryOptions
 
     if args.registry_timeout <= 0:
@@ -419,18 +432,17 @@ def _registry_extra(args: argparse.Namespace) -> dict[str, object]:
     if env_insecure:
         insecure += [item.strip() for item in env_insecure.split(",") if item.strip()]
     signature_repository = None
-    if args.signature_source:
+    if getattr(args, "signature_source", None):  # gate sbom has no signatures
         from gate.sources.signatures.factory import parse_signature_repository
 
         signature_repository = str(parse_signature_repository(args.signature_source))
-    options = RegistryOptions(
+    return RegistryOptions(
         ca_bundle=args.registry_ca_bundle,
         insecure_registries=tuple(dict.fromkeys(insecure)),
         timeout=args.registry_timeout,
         retries=args.registry_retries,
         signature_repository=signature_repository,
     )
-    return {"registry": options}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -692,7 +704,10 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError("--jobs must be 0 (one per CPU) or more")
     cache_dir = None if args.no_cache else (args.cache_dir or _default_cache_dir())
     inventory, summary = run_inventory(
-        args.image, args.platform, WalkOptions(cache_dir=cache_dir, jobs=args.jobs)
+        args.image,
+        args.platform,
+        WalkOptions(cache_dir=cache_dir, jobs=args.jobs),
+        registry=_registry_options(args),
     )
     text = render_sbom(inventory, summary)
     if args.output is None:
