@@ -222,7 +222,7 @@ def test_kms_keys_are_refused_not_skipped() -> None:
 @pytest.mark.parametrize(
     ("content", "text"),
     [
-        (b"{not json", "not JSON"),
+        (b"{not json", "not valid JSON"),
         (b'{"mediaType": "application/json"}', "is not a sigstore trusted root"),
         (
             json.dumps(
