@@ -567,8 +567,10 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             **({"sbom": str(args.sbom)} if args.sbom else {}),
         },
     )
-    show_progress = not args.no_progress and stderr.isatty() and not _env("CI")
-    progress = _LayerProgress(stderr) if show_progress else None
+    from gate.status_line import LayerProgress, StatusLine
+
+    line = StatusLine.on(stderr, wanted=not args.no_progress)
+    progress = LayerProgress(line) if line.interactive else None
     report = run_gate(request, layer_progress=progress)
     if progress:
         progress.done()
@@ -667,8 +669,9 @@ def _cmd_db(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         if not ecosystems:
             raise UsageError("--ecosystems needs at least one ecosystem")
-        interactive = not args.no_progress and stderr.isatty() and not _env("CI")
-        progress = TerminalProgress(stderr, interactive=interactive)
+        from gate.status_line import StatusLine
+
+        progress = TerminalProgress(StatusLine.on(stderr, wanted=not args.no_progress))
         _results, index = update_database(
             db_dir,
             ecosystems,
@@ -746,20 +749,3 @@ def _cmd_ci(args: argparse.Namespace) -> int:
             return code
     return main(argv)
 
-
-class _LayerProgress:
-    """One self-rewriting line on a terminal: layers done of total."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.done_count = 0
-
-    def __call__(self, layer: object, from_cache: bool) -> None:
-        self.done_count += 1
-        suffix = " (cached)" if from_cache else ""
-        self.stream.write(f"\r\x1b[2Kscanned {self.done_count} layer(s){suffix}")
-        self.stream.flush()
-
-    def done(self) -> None:
-        self.stream.write("\r\x1b[2K")
-        self.stream.flush()
