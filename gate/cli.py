@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__
-from gate.errors import GateError, PolicyError, ReportError, UsageError
+from gate.errors import GateError, PolicyError, UsageError
 from gate.models import Check, Severity
 
 if TYPE_CHECKING:
@@ -717,12 +717,9 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(text)
         stdout.flush()
     else:
-        try:
-            if args.output.parent and not args.output.parent.exists():
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ReportError(f"cannot write SBOM {args.output}: {exc.strerror or exc}") from exc
+        from gate.report_outputs import write_file
+
+        write_file(args.output, text, "SBOM")
     for note in inventory.notes:
         print(f"gate: note: {note.kind} ({note.count}): {note.detail}", file=stderr)
     where = f" to {args.output}" if args.output else ""
