@@ -674,11 +674,16 @@ def _raw_ext(suffix: str, value: bytes) -> x509.UnrecognizedExtension:
 # -- Rekor entry bodies ------------------------------------------------------------------------
 
 
+def _signer_pem(signer: x509.Certificate | bytes) -> bytes:
+    """The certificate (PEM) or the PEM public key a Rekor entry names as its verifier."""
+    return _pem(signer) if isinstance(signer, x509.Certificate) else signer
+
+
 def hashedrekord_body(
     payload: bytes, signature: bytes, signer: x509.Certificate | bytes
 ) -> dict[str, Any]:
     """``hashedrekord`` 0.0.1; ``signer`` is the certificate or the PEM public key."""
-    pem = _pem(signer) if isinstance(signer, x509.Certificate) else signer
+    pem = _signer_pem(signer)
     return {
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
@@ -691,7 +696,7 @@ def hashedrekord_body(
 
 def intoto_body(envelope: Envelope, signer: x509.Certificate | bytes) -> dict[str, Any]:
     """``intoto`` 0.0.1, what ``cosign attest`` records."""
-    pem = _pem(signer) if isinstance(signer, x509.Certificate) else signer
+    pem = _signer_pem(signer)
     return {
         "apiVersion": "0.0.1",
         "kind": "intoto",
@@ -707,7 +712,7 @@ def intoto_body(envelope: Envelope, signer: x509.Certificate | bytes) -> dict[st
 
 def dsse_body(envelope: Envelope, signer: x509.Certificate | bytes) -> dict[str, Any]:
     """``dsse`` 0.0.1."""
-    pem = _pem(signer) if isinstance(signer, x509.Certificate) else signer
+    pem = _signer_pem(signer)
     return {
         "apiVersion": "0.0.1",
         "kind": "dsse",
