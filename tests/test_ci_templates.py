@@ -555,8 +555,15 @@ def test_jenkinsfile_records_sarif_and_junit() -> None:
     assert "recordIssues(" in text and "sarif(pattern: 'gate.sarif'" in text
     assert "junit(testResults: 'gate-junit.xml'" in text
     (script,) = re.findall(r"script: '''(.*?)'''", text, re.S)
-    assert gate_options_in(script) <= check_options()
-    assert "--sarif gate.sarif" in script and "--junit gate-junit.xml" in script
+    update, check = script.replace("\\\n", " ").strip().splitlines()
+    assert update.split()[:3] == ["gate", "db", "update"]
+    assert gate_options_in(update) <= command_options("db", "update")
+    assert check.split()[:2] == ["gate", "check"]
+    assert gate_options_in(check) <= check_options()
+    assert "--sarif gate.sarif" in check and "--junit gate-junit.xml" in check
+    # the check reads the database the update keeps
+    assert re.search(r"--db-dir (\S+)", update).group(1) == re.search(  # type: ignore[union-attr]
+        r"--db-dir (\S+)", check).group(1)
     assert text.count("{") == text.count("}")
 
 
