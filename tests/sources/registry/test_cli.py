@@ -16,7 +16,7 @@ import pytest
 from gate.cli import main
 from gate.testing.image_writer import History, ImageSpec, build
 from tests.conftest import REPO_ROOT
-from tests.registry_fixtures import RegistryServer, push_image
+from tests.registry_fixtures import FaultProxy, RegistryServer, push_image
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +166,24 @@ def test_base_image_from_a_tls_registry_uses_the_registry_options(
     code, found = setuid_findings("--base-image", base,
                                   "--registry-ca-bundle", str(tls_registry.ca_bundle))
     assert code in (0, 1) and found == []
+
+
+def test_sbom_retries_and_timeouts_reach_the_client(
+    plain_registry: RegistryServer, fault_proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """Two 500 answers then the real registry: --registry-retries 2 pulls, 0 gives up; a
+    stalled manifest ends at --registry-timeout."""
+    repo = f"team/sbom-{secrets.token_hex(3)}"
+    push_image(plain_registry, f"{repo}:v1", PACKAGED, tmp_path)
+    ref, out = f"{fault_proxy.host}/{repo}:v1", tmp_path / "sbom.json"
+    fault_proxy.add(rf"/v2/{repo}/manifests/v1$", "status", times=2, status=500)
+    given_up = _sbom("--image", ref, "--registry-retries", "0", "--output", str(out))
+    assert given_up.returncode == 2 and "HTTP 500 after 1 attempt(s)" in given_up.stderr
+    assert len(fault_proxy.requests_to(rf"/v2/{repo}/manifests/v1$")) == 1
+    done = _sbom("--image", ref, "--registry-retries", "2", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "pkg:pypi/jinja2@2.10" in _purls(out)
+    fault_proxy.add(rf"/v2/{repo}/manifests/v1$", "stall", times=None, seconds=8)
+    stalled = _sbom("--image", ref, "--registry-timeout", "1", "--registry-retries", "0",
+                    "--output", str(tmp_path / "never.json"))
+    assert stalled.returncode == 2 and "timed out" in stalled.stderr
