@@ -14,11 +14,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate import __version__
-from gate.errors import GateError, PolicyError, ReportError, UsageError
+from gate.errors import GateError, PolicyError, UsageError
 from gate.models import Check, Severity
+
+if TYPE_CHECKING:
+    from gate.sources.registry.options import RegistryOptions
 
 EXIT_PASS = 0
 EXIT_BLOCKED = 1
@@ -160,9 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_performance_arguments(check)
 
     ci = sub.add_parser(
-        "ci", help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint"
+        "ci",
+        help="run as a CI integration: 'gate ci github' is the GitHub Action's entrypoint, "
+        "'gate ci gitlab' the GitLab component's, 'gate ci tekton' the Tekton Task's",
     )
-    ci.add_argument("platform", choices=("github",), help="github: read the action's INPUT_*")
+    ci.add_argument(
+        "platform",
+        choices=("github", "gitlab", "tekton"),
+        help="github: read the action's INPUT_*; gitlab, tekton: read GATE_INPUT_*",
+    )
+    ci.add_argument(
+        "check_args",
+        metavar="CHECK-OPTION",
+        nargs=argparse.REMAINDER,
+        help="gate check options the template always passes, before those of its inputs",
+    )
 
     _add_db_command(sub)
     sbom = sub.add_parser("sbom", help="write the package inventory of an image as CycloneDX")
@@ -181,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("GATE_PLATFORM"),
         help="platform to pick from a multi-platform image (default: the host's)",
     )
+    _add_registry_arguments(sbom, signatures=False)
     _add_performance_arguments(sbom)
 
     sub.add_parser("version", help="print the version")
@@ -347,12 +363,15 @@ def _add_db_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--timeout", metavar="SECONDS", type=float, default=60.0, help="per-request timeout"
     )
     update.add_argument("--no-progress", action="store_true", help="no progress bar")
-def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
-    reg = check.add_argument_group(
+def _add_registry_arguments(parser: argparse.ArgumentParser, *, signatures: bool = True) -> None:
+    """The registry options of ``gate check`` (and, without ``--signature-source``, of
+    ``gate sbom``)."""
+    reg = parser.add_argument_group(
         "registry",
-        "pulling --image from a registry, and --signature-source; credentials come from "
-        "GATE_REGISTRY_USERNAME/GATE_REGISTRY_PASSWORD, the docker config, or the CI "
-        "(docs/registry.md)",
+        "pulling --image from a registry"
+        + (", and --signature-source" if signatures else "")
+        + "; credentials come from GATE_REGISTRY_USERNAME/GATE_REGISTRY_PASSWORD, the docker "
+        "config, or the CI (docs/registry.md)",
     )
     reg.add_argument(
         "--registry-ca-bundle",
@@ -383,6 +402,8 @@ def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
         help="retries after a 429/5xx answer, connection error or timeout, with "
         "exponential backoff (default 3)",
     )
+    if not signatures:
+        return
     reg.add_argument(
         "--signature-source",
         metavar="REGISTRY/REPO",
@@ -394,6 +415,10 @@ def _add_registry_arguments(check: argparse.ArgumentParser) -> None:
 
 def _registry_extra(args: argparse.Namespace) -> dict[str, object]:
     """``GateRequest.extra["registry"]``: the registry options as one frozen value."""
+    return {"registry": _registry_options(args)}
+
+
+def _registry_options(args: argparse.Namespace) -> RegistryOptions:
     from gate.sources.registry.options import RegistryOptions
 
     if args.registry_timeout <= 0:
@@ -407,18 +432,17 @@ def _registry_extra(args: argparse.Namespace) -> dict[str, object]:
     if env_insecure:
         insecure += [item.strip() for item in env_insecure.split(",") if item.strip()]
     signature_repository = None
-    if args.signature_source:
+    if getattr(args, "signature_source", None):  # gate sbom has no signatures
         from gate.sources.signatures.factory import parse_signature_repository
 
         signature_repository = str(parse_signature_repository(args.signature_source))
-    options = RegistryOptions(
+    return RegistryOptions(
         ca_bundle=args.registry_ca_bundle,
         insecure_registries=tuple(dict.fromkeys(insecure)),
         timeout=args.registry_timeout,
         retries=args.registry_retries,
         signature_repository=signature_repository,
     )
-    return {"registry": options}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -543,8 +567,10 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             **({"sbom": str(args.sbom)} if args.sbom else {}),
         },
     )
-    show_progress = not args.no_progress and stderr.isatty() and not _env("CI")
-    progress = _LayerProgress(stderr) if show_progress else None
+    from gate.status_line import LayerProgress, StatusLine
+
+    line = StatusLine.on(stderr, wanted=not args.no_progress)
+    progress = LayerProgress(line) if line.interactive else None
     report = run_gate(request, layer_progress=progress)
     if progress:
         progress.done()
@@ -643,8 +669,9 @@ def _cmd_db(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         if not ecosystems:
             raise UsageError("--ecosystems needs at least one ecosystem")
-        interactive = not args.no_progress and stderr.isatty() and not _env("CI")
-        progress = TerminalProgress(stderr, interactive=interactive)
+        from gate.status_line import StatusLine
+
+        progress = TerminalProgress(StatusLine.on(stderr, wanted=not args.no_progress))
         _results, index = update_database(
             db_dir,
             ecosystems,
@@ -680,19 +707,19 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError("--jobs must be 0 (one per CPU) or more")
     cache_dir = None if args.no_cache else (args.cache_dir or _default_cache_dir())
     inventory, summary = run_inventory(
-        args.image, args.platform, WalkOptions(cache_dir=cache_dir, jobs=args.jobs)
+        args.image,
+        args.platform,
+        WalkOptions(cache_dir=cache_dir, jobs=args.jobs),
+        registry=_registry_options(args),
     )
     text = render_sbom(inventory, summary)
     if args.output is None:
         stdout.write(text)
         stdout.flush()
     else:
-        try:
-            if args.output.parent and not args.output.parent.exists():
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ReportError(f"cannot write SBOM {args.output}: {exc.strerror or exc}") from exc
+        from gate.report_outputs import write_file
+
+        write_file(args.output, text, "SBOM")
     for note in inventory.notes:
         print(f"gate: note: {note.kind} ({note.count}): {note.detail}", file=stderr)
     where = f" to {args.output}" if args.output else ""
@@ -702,30 +729,20 @@ def _cmd_sbom(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _cmd_ci(args: argparse.Namespace) -> int:
-    """``gate ci github``: the action's inputs (``INPUT_*``) become ``gate check`` options."""
-    from gate.integrations.action import action_argv, token_from_inputs
+    """``gate ci PLATFORM``: the template's inputs (``INPUT_*``, ``GATE_INPUT_*``) become
+    ``gate check`` options."""
+    from gate.integrations.ci_inputs import ci_argv, db_update_argv, github_token
 
-    argv = action_argv(os.environ)
-    token = token_from_inputs(os.environ)
+    argv = ci_argv(args.platform, os.environ, tuple(args.check_args))
+    update = db_update_argv(args.platform, os.environ)
+    token = github_token(os.environ) if args.platform == "github" else None
     if token and not _env("GATE_GITHUB_TOKEN"):
         # Handed on in the environment only: a command line is visible to every process.
         os.environ["GATE_GITHUB_TOKEN"] = token
+    if update is not None:
+        # A failed update is exit 2 and no check: never a verdict on a stale database.
+        code = main(update)
+        if code != EXIT_PASS:
+            return code
     return main(argv)
 
-
-class _LayerProgress:
-    """One self-rewriting line on a terminal: layers done of total."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.done_count = 0
-
-    def __call__(self, layer: object, from_cache: bool) -> None:
-        self.done_count += 1
-        suffix = " (cached)" if from_cache else ""
-        self.stream.write(f"\r\x1b[2Kscanned {self.done_count} layer(s){suffix}")
-        self.stream.flush()
-
-    def done(self) -> None:
-        self.stream.write("\r\x1b[2K")
-        self.stream.flush()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate import __version__
 from gate.analyzers.interface import (
@@ -28,6 +28,9 @@ from gate.models import Check, CheckResult, ImageSummary, Inventory, Report
 from gate.policy.evaluate import evaluate
 from gate.policy.model import Policy
 from gate.sources.image.model import Image
+
+if TYPE_CHECKING:
+    from gate.sources.registry.options import RegistryOptions
 
 StatusCallback = Callable[[str], None]
 
@@ -224,12 +227,14 @@ def run_inventory(
     platform: str | None = None,
     walk: WalkOptions | None = None,
     layer_progress: ProgressCallback | None = None,
+    registry: RegistryOptions | None = None,
 ) -> tuple[Inventory, ImageSummary]:
-    """``gate sbom``: the package inventory of one image (and its summary for the SBOM)."""
+    """``gate sbom``: the package inventory of one image (and its summary for the SBOM);
+    ``registry`` as ``GateRequest.extra["registry"]`` for ``gate check``."""
     from gate.analyzers.packages.inventory import build_inventory
     from gate.sources.image import open_image
 
-    image = redact_layer_history(open_image(image_ref, platform))
+    image = redact_layer_history(open_image(image_ref, platform, registry))
     layers = walk_layers(image, _inventory_analyzers([]), walk or WalkOptions(), layer_progress)
     return build_inventory(layers, image.reference), image.summary()
 
@@ -299,7 +304,7 @@ def _base_diff_ids(request: GateRequest) -> tuple[str, ...] | None:
         return None
     from gate.sources.image import open_image
 
-    return open_image(str(ref), request.platform).config.diff_ids
+    return open_image(str(ref), request.platform, request.extra.get("registry")).config.diff_ids
 
 
 def _vulnerability_options(request: GateRequest) -> dict[str, Any]:

@@ -141,7 +141,7 @@ def write_reports(report: Report, args: argparse.Namespace) -> Written:
             texts[name] = by_name(name).create(options).render(report)
     paths: dict[str, Path] = {}
     for name, path in wanted:
-        _write(path, texts[name])
+        write_file(path, texts[name])
         paths[name] = path
     return Written(paths, trim)
 
@@ -150,13 +150,15 @@ def _commit_sha() -> str | None:
     return _env("CI_COMMIT_SHA") or _env("GITHUB_SHA")
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str, what: str = "report") -> None:
+    """Write one output file (a report, the SBOM), its directories made as needed; a failure
+    is a :class:`~gate.errors.ReportError` naming it."""
     try:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ReportError(f"cannot write report {path}: {exc.strerror or exc}") from exc
+        raise ReportError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
 
 
 def write_stdout(report: Report, args: argparse.Namespace, written: Written,
@@ -233,5 +235,5 @@ def print_formats(stdout: TextIO = sys.stdout) -> None:
     stdout.write(format_table())
 
 
-__all__ = ["Written", "add_arguments", "print_formats", "publish", "write_reports",
-           "write_stdout"]
+__all__ = ["Written", "add_arguments", "print_formats", "publish", "write_file",
+           "write_reports", "write_stdout"]

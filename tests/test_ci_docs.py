@@ -9,7 +9,12 @@ from typing import Any
 
 import yaml
 
-from tests.test_ci_templates import check_options, gate_options_in, gitlab_component
+from tests.test_ci_templates import (
+    check_options,
+    command_options,
+    gate_options_in,
+    gitlab_component,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
@@ -35,6 +40,13 @@ def test_github_workflow() -> None:
         "github/codeql-action/upload-sarif@"))
     assert upload["with"]["sarif_file"] == gate["with"]["sarif-file"]
     assert "always" in upload["if"] or "cancelled" in upload["if"]
+    # the advisory database: cached where the gate step updates and reads it, before it
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@")
+                 and s["with"]["path"] == gate["with"]["db-dir"])
+    assert steps.index(cache) < steps.index(gate) and gate["with"]["db-update"] is True
+    assert "restore-keys" in cache["with"]
+    documented = DOC[DOC.index("Inputs (all optional"):DOC.index("**Several images**")]
+    assert set(re.findall(r"`([a-z][\w-]+)`", documented)) >= set(action["inputs"])
 
 
 def test_gitlab_include() -> None:
@@ -43,6 +55,8 @@ def test_gitlab_include() -> None:
     (include,) = pipeline["include"]
     assert include["component"].endswith("/gitlab@0.1.0")
     assert set(include["inputs"]) <= set(spec["inputs"])
+    assert include["inputs"]["db_update"] is True
+    assert spec["inputs"]["db_update"]["type"] == "boolean"
     assert pipeline["build"]["artifacts"]["paths"] == ["image.tar"]
     documented = re.search(r"Inputs: (.*?)\n\n", DOC[DOC.index("## GitLab"):], re.S)
     assert documented is not None
@@ -52,6 +66,9 @@ def test_gitlab_include() -> None:
 def test_tekton_pipeline() -> None:
     task = yaml.safe_load((ROOT / "templates" / "tekton" / "gate-task.yaml").read_text())
     params = {p["name"] for p in task["spec"]["params"]}
+    documented = DOC[DOC.index("`templates/tekton/gate-task.yaml` is a Task"):]
+    documented = documented[:documented.index("```")]
+    assert set(re.findall(r"`([a-z][\w-]+)`", documented)) >= params
     (pipeline,) = [doc for doc in yaml_blocks() if doc.get("kind") == "Pipeline"]
     gate = next(t for t in pipeline["spec"]["tasks"] if t["name"] == "gate")
     assert {p["name"] for p in gate["params"]} <= params
@@ -70,6 +87,10 @@ def test_shell_and_groovy_use_real_options() -> None:
     assert len(commands) >= 3
     for command in commands:
         assert gate_options_in(command) <= options, command
+    updates = [c for block in blocks("sh") for c in re.findall(r"gate db update[^\n]*", block)]
+    assert updates
+    for command in updates:
+        assert gate_options_in(command) <= command_options("db", "update"), command
 
 
 def test_every_format_and_option_is_documented() -> None:

@@ -17,7 +17,14 @@ import pytest
 import yaml
 
 from gate import cli
-from gate.integrations.action import INPUTS
+from gate.integrations.ci_inputs import (
+    CHECK_INPUTS,
+    PLATFORMS,
+    Platform,
+    ci_argv,
+    inputs_for,
+    variable_of,
+)
 from gate.integrations.publish import step_outputs
 from tests.reporters.ci_samples import REAL_SECRETS, secrets_context
 from tests.reporters.samples import sample_report
@@ -25,10 +32,16 @@ from tests.reporters.samples import sample_report
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def command_options(*command: str) -> set[str]:
+    """The option strings of ``gate COMMAND...`` (e.g. ``check``, ``db update``)."""
+    parser: Any = cli.build_parser()
+    for name in command:
+        parser = parser._subparsers._group_actions[0].choices[name]
+    return {s for a in parser._actions for s in a.option_strings}
+
+
 def check_options() -> set[str]:
-    parser = cli.build_parser()
-    check = parser._subparsers._group_actions[0].choices["check"]  # type: ignore[union-attr]
-    return {s for a in check._actions for s in a.option_strings}
+    return command_options("check")
 
 
 def gate_options_in(script: str) -> set[str]:
@@ -58,6 +71,172 @@ def workspace(tmp_path: Path) -> Path:
     return root
 
 
+# -- every template, every option --------------------------------------------------------------
+
+NOT_INPUTS = {
+    "-h": "help",
+    "--help": "help",
+    "--ci": "set by each template (gate ci github|gitlab)",
+    "--sarif": "report files: action inputs sarif-file, json-file, junit-file, markdown-file; "
+    "the GitLab job and the Tekton Task always write them",
+    "--json": "as --sarif",
+    "--junit": "as --sarif",
+    "--markdown": "as --sarif",
+    "--gitlab-container-scanning": "the GitLab reports the component always writes",
+    "--gitlab-secret-detection": "as --gitlab-container-scanning",
+    "--codequality": "as --gitlab-container-scanning",
+    "--no-comment": "the boolean input comment",
+    "--no-summary": "the boolean input summary (GitHub)",
+    "--no-annotations": "the boolean input annotations (GitHub)",
+    "--quiet": "console output: through args",
+    "--no-progress": "the templates pass it; the action's log is not a terminal",
+    "--format": "console output: through args",
+    "--api-timeout": "through args",
+    "--cache-dir": "the GitLab job and the Tekton Task set GATE_CACHE_DIR; through args",
+    "--no-cache": "through args",
+    "--jobs": "one worker per CPU of the runner; through args",
+}
+"""Every ``gate check`` option no template exposes as an input of its own, and why."""
+
+PIPELINE_NEEDS = {
+    "vuln-db", "osv-api", "db-dir", "vex", "trivy-json", "grype-json", "sbom", "trusted-root",
+    "signature-source", "registry-ca-bundle", "insecure-registry", "platform", "target",
+    "compliance", "dockerfiles", "base-image", "baseline", "fail-on", "checks",
+}
+
+
+def test_every_check_option_is_an_input_or_excluded_with_a_reason() -> None:
+    exposed = {item.option for item in CHECK_INPUTS}
+    assert exposed.isdisjoint(NOT_INPUTS)
+    # A new gate check option fails here until it is an input of every template or listed
+    # in NOT_INPUTS with the reason.
+    assert check_options() - exposed == set(NOT_INPUTS)
+    assert {item.name for item in CHECK_INPUTS} >= PIPELINE_NEEDS
+
+
+def template_inputs(platform: Platform) -> tuple[dict[str, Any], dict[str, str]]:
+    """The inputs a template declares, and the environment variable -> input it sets."""
+    if platform == "github":
+        action = yaml.safe_load((ROOT / "action.yml").read_text())
+        env = action["runs"]["env"]
+        pattern = r"\$\{\{ inputs\.([\w-]+) \}\}"
+        return action["inputs"], {k: re.fullmatch(pattern, v).group(1)  # type: ignore[union-attr]
+                                  for k, v in env.items()}
+    if platform == "gitlab":
+        spec, body = gitlab_component()
+        variables = yaml.safe_load(body)["$[[ inputs.job_name ]]"]["variables"]
+        return spec["inputs"], {
+            k: m.group(1) for k, v in variables.items()
+            if (m := re.fullmatch(r"\$\[\[ inputs\.(\w+) \]\]", str(v)))
+        }
+    task = yaml.safe_load((ROOT / "templates" / "tekton" / "gate-task.yaml").read_text())
+    (step,) = task["spec"]["steps"]
+    return {p["name"]: p for p in task["spec"]["params"]}, {
+        e["name"]: m.group(1) for e in step["env"]
+        if (m := re.fullmatch(r"\$\(params\.([\w-]+)\)", e["value"]))
+    }
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_each_template_declares_and_passes_every_input(platform: Platform) -> None:
+    declared, passed = template_inputs(platform)
+    for item in inputs_for(platform):
+        name = item.spelled_for(platform)
+        assert name in declared, (platform, name)
+        assert passed[variable_of(item, platform)] == name, (platform, name)
+        default = declared[name].get("default", "")
+        if item.kind == "flag-if-false":
+            assert str(default).lower() == "true"
+        elif item in CHECK_INPUTS and item.name not in ("context", "baseline"):
+            assert default == "", (platform, name)  # unset: gate's own default applies
+    # nothing passed that gate ci does not read
+    known = {variable_of(item, platform) for item in inputs_for(platform)}
+    assert set(passed) - known <= {"REPORTS", "FAIL_ON_BLOCK"}
+
+
+SAMPLE_INPUTS = {
+    "image": "registry.invalid/team/app:1.4",
+    "sbom": "app.cdx.json",
+    "context": "ctx",
+    "dockerfile": "ctx/Dockerfile",
+    "dockerfiles": "svc/a/Dockerfile\nsvc/b/Dockerfile, svc/c dir/Dockerfile\n",
+    "target": "runtime",
+    "platform": "linux/arm64/v8",
+    "repo-root": ".",
+    "policy": ".gate/policy.toml",
+    "checks": "secrets,vulnerabilities",
+    "fail-on": "high",
+    "baseline": "main-report.json",
+    "vuln-db": "db/one.zip\ndb/two",
+    "osv-api": "true",
+    "db-dir": ".gate-db",
+    "vex": "vex/a.json,vex/b.json",
+    "trivy-json": "trivy.json",
+    "grype-json": "grype one.json",
+    "trusted-root": "trusted_root.json",
+    "signature-source": "registry.invalid/team/signatures",
+    "compliance": "cis-docker,pci-dss",
+    "base-image": "debian:bookworm-slim",
+    "registry-ca-bundle": "ca.pem",
+    "insecure-registry": "registry.internal:5000\nmirror.internal",
+    "registry-timeout": "45",
+    "registry-retries": "5",
+}
+PARSED = {
+    "image": "registry.invalid/team/app:1.4",
+    "sbom": Path("app.cdx.json"),
+    "context": Path("ctx"),
+    "dockerfile": Path("ctx/Dockerfile"),
+    "dockerfiles": [Path("svc/a/Dockerfile"), Path("svc/b/Dockerfile"),
+                    Path("svc/c dir/Dockerfile")],
+    "target": "runtime",
+    "platform": "linux/arm64/v8",
+    "repo_root": Path("."),
+    "policy": Path(".gate/policy.toml"),
+    "checks": (cli.Check.SECRETS, cli.Check.VULNERABILITIES),
+    "fail_on": "high",
+    "baseline": Path("main-report.json"),
+    "vuln_db": [Path("db/one.zip"), Path("db/two")],
+    "osv_api": "https://api.osv.dev",
+    "db_dir": Path(".gate-db"),
+    "vex": [Path("vex/a.json"), Path("vex/b.json")],
+    "trivy_json": [Path("trivy.json")],
+    "grype_json": [Path("grype one.json")],
+    "trusted_root": Path("trusted_root.json"),
+    "signature_source": "registry.invalid/team/signatures",
+    "compliance": "cis-docker,pci-dss",
+    "base_image": "debian:bookworm-slim",
+    "registry_ca_bundle": "ca.pem",
+    "insecure_registry": ["registry.internal:5000", "mirror.internal"],
+    "registry_timeout": 45.0,
+    "registry_retries": 5,
+}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_input_reaches_gate_check(platform: Platform,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [k for k in os.environ if k.startswith("GATE_")]:
+        monkeypatch.delenv(name)  # the CLI's own environment defaults must not mask an input
+    assert set(SAMPLE_INPUTS) == {item.name for item in CHECK_INPUTS}
+    env = {variable_of(item, platform): SAMPLE_INPUTS[item.name] for item in CHECK_INPUTS}
+    argv = ci_argv(platform, env, ("--no-progress",))
+    prefix = ["check"] + ([] if platform == "tekton" else ["--ci", platform]) + ["--no-progress"]
+    assert argv[:len(prefix)] == prefix  # the template's fixed options, then the inputs
+    args = cli.build_parser().parse_args(argv)
+    assert {name: getattr(args, name) for name in PARSED} == PARSED
+    assert args.ci == (None if platform == "tekton" else platform)
+    assert args.no_progress
+    # the other spelling of a boolean, and an optional-value input given its value
+    env[variable_of(next(i for i in CHECK_INPUTS if i.name == "osv-api"), platform)] = \
+        "https://osv.internal"
+    assert cli.build_parser().parse_args(ci_argv(platform, env)).osv_api == "https://osv.internal"
+    env[variable_of(next(i for i in CHECK_INPUTS if i.name == "compliance"), platform)] = "true"
+    assert cli.build_parser().parse_args(ci_argv(platform, env)).compliance == ""
+    env[variable_of(next(i for i in CHECK_INPUTS if i.name == "compliance"), platform)] = "false"
+    assert cli.build_parser().parse_args(ci_argv(platform, env)).compliance is None
+
+
 # -- GitHub Action ----------------------------------------------------------------------------
 
 
@@ -66,20 +245,18 @@ def test_action_inputs_mirror_the_cli() -> None:
     assert action["runs"]["using"] == "docker"
     assert action["runs"]["image"] == "Dockerfile"
     assert action["runs"]["args"] == ["ci", "github"]
-    assert list(action["inputs"]) == [i.name for i in INPUTS]
-    options = check_options()
-    for item in INPUTS:
-        assert item.option is None or item.option in options, item
+    inputs = inputs_for("github")
+    assert list(action["inputs"]) == [i.name for i in inputs]
+    for item in inputs:
+        assert item.option is None or item.option in command_options(*item.command.split()), item
     for name in ("image", "context", "dockerfile", "policy", "sarif-file", "fail-on",
                  "comment", "github-token"):
         assert name in action["inputs"]
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     env = action["runs"]["env"]
-    for item in INPUTS:
-        key = "GATE_GITHUB_TOKEN" if item.kind == "token" else \
-            "INPUT_" + item.name.upper().replace("-", "_")
-        assert env[key] == f"${{{{ inputs.{item.name} }}}}"
-    assert len(env) == len(INPUTS)
+    for item in inputs:
+        assert env[variable_of(item, "github")] == f"${{{{ inputs.{item.name} }}}}"
+    assert len(env) == len(inputs)
     # booleans default to the YAML core schema's "true"
     for name in ("comment", "summary", "annotations"):
         assert action["inputs"][name]["default"] == "true"
@@ -103,13 +280,28 @@ def gitlab_component() -> tuple[dict[str, Any], str]:
 
 
 def render_component(body: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """GitLab's interpolation: ``$[[ inputs.NAME ]]`` replaced by the input's value, typed
-    when the interpolation is the whole YAML value."""
-    def value(match: re.Match[str]) -> str:
-        item = inputs[match.group(1)]
-        return json.dumps(item) if not isinstance(item, str) else item
+    """GitLab's interpolation, done on the parsed YAML as GitLab does it: ``$[[ inputs.NAME ]]``
+    replaced by the input's value, typed when the interpolation is the whole value (keys
+    included), so a value holding newlines or quotes stays one value."""
+    pattern = re.compile(r"\$\[\[ inputs\.(\w+) \]\]")
 
-    return yaml.safe_load(re.sub(r"\$\[\[ inputs\.(\w+) \]\]", value, body))
+    def text(item: Any) -> str:
+        return item if isinstance(item, str) else json.dumps(item)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {walk(k): walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str):
+            whole = pattern.fullmatch(node)
+            if whole:
+                return inputs[whole.group(1)]
+            return pattern.sub(lambda m: text(inputs[m.group(1)]), node)
+        return node
+
+    rendered: dict[str, Any] = walk(yaml.safe_load(body))
+    return rendered
 
 
 def test_gitlab_component_spec_and_job() -> None:
@@ -177,6 +369,84 @@ def test_gitlab_job_script_runs(workspace: Path, gate_on_path: dict[str, str]) -
     assert proc.returncode == 1
     assert "gate: no baseline report on main (URLError): every finding counts" in proc.stderr
     assert "job-token-" not in proc.stdout + proc.stderr
+
+
+def jinja2_image(path: Path) -> None:
+    """A docker-archive whose one package, Jinja2 2.10, has two PyPA advisories."""
+    from gate.testing.image_writer import ImageSpec, write_docker_archive
+
+    metadata = b"Metadata-Version: 2.1\nName: Jinja2\nVersion: 2.10\n"
+    write_docker_archive(path, [(ImageSpec(layers=[{
+        "/usr/lib/python3/site-packages/Jinja2-2.10.dist-info/METADATA": metadata}]),
+        ["app:1"])])
+
+
+def vulnerability_statuses(report_path: Path) -> dict[str, str]:
+    report = json.loads(report_path.read_text())
+    return {f["vulnerability_id"] or f["rule_id"]: f["status"] for f in report["findings"]}
+
+
+def test_gitlab_job_checks_an_image_with_a_database_and_vex(
+    workspace: Path, gate_on_path: dict[str, str]
+) -> None:
+    """The vulnerabilities inputs reach the check: an image archive, the advisory database
+    (the example's real PyPA records) and an OpenVEX document, each given by its input."""
+    import shutil
+
+    jinja2_image(workspace / "image.tar")
+    shutil.copytree(ROOT / "examples" / "advisories" / "jinja2", workspace / "advisories")
+    (workspace / "vex.json").write_text(json.dumps({
+        "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex/1",
+        "author": "Security Team", "timestamp": "2024-01-01T00:00:00Z", "version": 1,
+        "statements": [{"vulnerability": {"name": "CVE-2019-10906"},
+                        "products": [{"@id": "pkg:pypi/jinja2@2.10"}],
+                        "status": "not_affected",
+                        "justification": "vulnerable_code_not_in_execute_path"}]}))
+    ci = {"CI_COMMIT_REF_NAME": "main", "CI_DEFAULT_BRANCH": "main", "CI_JOB_NAME": "gate"}
+    proc = run_gitlab_job(workspace, gate_on_path, {
+        "image": "docker-archive:image.tar", "context": "", "checks": "vulnerabilities",
+        "vuln_db": "advisories", "vex": "vex.json", "comment": False, "baseline": "",
+        "fail_on": "medium"}, ci)
+    assert proc.returncode == 1, proc.stderr
+    assert vulnerability_statuses(workspace / "gate-report.json") == {
+        "CVE-2019-10906": "suppressed", "CVE-2020-28493": "blocking",
+        # the example's records are years old: the default policy says so
+        "vuln/advisory-database-age": "blocking"}
+    scanning = json.loads((workspace / "gl-container-scanning-report.json").read_text())
+    assert {i["value"] for v in scanning["vulnerabilities"] for i in v["identifiers"]
+            if i["type"] == "cve"} >= {"CVE-2020-28493"}
+
+
+def test_gitlab_job_updates_the_database_first(
+    workspace: Path, gate_on_path: dict[str, str], shared_data: Path
+) -> None:
+    """db_update: `gate db update` into the job's cache before the check (osv.dev's export
+    played by a local mirror, GATE_OSV_EXPORT_URL); the next run asks conditionally."""
+    from tests.matchers.helpers import PYPA, http_server
+    from tests.matchers.test_db_update import Exports, _zip
+
+    jinja2_image(workspace / "image.tar")
+    exports = Exports({"PyPI": _zip(sorted((PYPA / "jinja2").glob("*.json")))})
+    ci = {"CI_COMMIT_REF_NAME": "main", "CI_DEFAULT_BRANCH": "main", "CI_JOB_NAME": "gate"}
+    inputs = {"image": "docker-archive:image.tar", "context": "", "checks": "vulnerabilities",
+              "db_update": True, "db_ecosystems": "PyPI", "comment": False, "baseline": ""}
+    with http_server({("GET", "/"): exports}) as url:
+        env = {**gate_on_path, "GATE_OSV_EXPORT_URL": url}
+        first = run_gitlab_job(workspace, env, inputs, ci)
+        second = run_gitlab_job(workspace, env, inputs, ci)
+    assert first.returncode == 0, first.stderr  # medium findings: the default policy passes
+    assert "advisory database updated" in first.stdout
+    assert set(vulnerability_statuses(workspace / "gate-report.json")) == {
+        "CVE-2019-10906", "CVE-2020-28493"}
+    assert (workspace / ".gate-cache" / "db" / "index.sqlite").is_file()  # in the job's cache
+    assert second.returncode == 0
+    assert [r.get("If-None-Match") is not None for r in exports.requests] == [False, True]
+    # a failed update is exit 2 and no verdict
+    with http_server({("GET", "/"): lambda h: (h.send_response(404), h.end_headers())}) as url:
+        failed = run_gitlab_job(workspace, {**gate_on_path, "GATE_OSV_EXPORT_URL": url},
+                                inputs, ci)
+    assert failed.returncode == 2
+    assert "gate: error:" in failed.stderr and "PyPI/all.zip: HTTP 404" in failed.stderr
 
 
 def test_gitlab_job_with_a_baseline_file(workspace: Path,
@@ -285,8 +555,15 @@ def test_jenkinsfile_records_sarif_and_junit() -> None:
     assert "recordIssues(" in text and "sarif(pattern: 'gate.sarif'" in text
     assert "junit(testResults: 'gate-junit.xml'" in text
     (script,) = re.findall(r"script: '''(.*?)'''", text, re.S)
-    assert gate_options_in(script) <= check_options()
-    assert "--sarif gate.sarif" in script and "--junit gate-junit.xml" in script
+    update, check = script.replace("\\\n", " ").strip().splitlines()
+    assert update.split()[:3] == ["gate", "db", "update"]
+    assert gate_options_in(update) <= command_options("db", "update")
+    assert check.split()[:2] == ["gate", "check"]
+    assert gate_options_in(check) <= check_options()
+    assert "--sarif gate.sarif" in check and "--junit gate-junit.xml" in check
+    # the check reads the database the update keeps
+    assert re.search(r"--db-dir (\S+)", update).group(1) == re.search(  # type: ignore[union-attr]
+        r"--db-dir (\S+)", check).group(1)
     assert text.count("{") == text.count("}")
 
 

@@ -4,8 +4,9 @@
   (``$GITHUB_STEP_SUMMARY``) and step outputs (``$GITHUB_OUTPUT``);
 * :mod:`gate.integrations.gitlab` — the merge request note (python-gitlab);
 * :mod:`gate.integrations.publish` — runs them for ``gate check --ci github|gitlab``;
-* :mod:`gate.integrations.action` — ``gate ci github``, the GitHub Action's entrypoint, which
-  maps the action's inputs to ``gate check`` options.
+* :mod:`gate.integrations.ci_inputs` — ``gate ci github|gitlab|tekton``, the entrypoint of the
+  GitHub Action, the GitLab component and the Tekton Task, which maps their inputs to
+  ``gate check`` options.
 
 They run after the decision and only render it: a refused, failed or slow API call is one
 warning line and never changes the verdict or the exit code. Tokens come from the environment

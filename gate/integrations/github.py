@@ -194,15 +194,19 @@ def _mask(text: str, token: str | None) -> str:
     return text.replace(token, "***") if token else text
 
 
-def append_step_summary(path: Path, markdown: str) -> None:
-    """Append to ``$GITHUB_STEP_SUMMARY`` (GitHub renders the file as the job summary)."""
+def _append(path: Path, text: str, what: str) -> None:
+    """Append to a file the runner gives (``$GITHUB_STEP_SUMMARY``, ``$GITHUB_OUTPUT``); a
+    failure is an :class:`IntegrationError` naming it (a warning, never a verdict)."""
     try:
         with path.open("a", encoding="utf-8") as stream:
-            stream.write(markdown if markdown.endswith("\n") else markdown + "\n")
+            stream.write(text)
     except OSError as exc:
-        raise IntegrationError(
-            f"cannot write the job summary {path}: {exc.strerror or exc}"
-        ) from None
+        raise IntegrationError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def append_step_summary(path: Path, markdown: str) -> None:
+    """Append to ``$GITHUB_STEP_SUMMARY`` (GitHub renders the file as the job summary)."""
+    _append(path, markdown if markdown.endswith("\n") else markdown + "\n", "the job summary")
 
 
 def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
@@ -212,13 +216,7 @@ def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
     for name, value in outputs.items():
         delimiter = f"ghadelimiter_{uuid.uuid4()}"
         lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-    try:
-        with path.open("a", encoding="utf-8") as stream:
-            stream.write("".join(lines))
-    except OSError as exc:
-        raise IntegrationError(
-            f"cannot write the step outputs {path}: {exc.strerror or exc}"
-        ) from None
+    _append(path, "".join(lines), "the step outputs")
 
 
 def stop_commands_token() -> str:

@@ -31,12 +31,13 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from gate import __version__
 from gate.errors import AdvisoryDatabaseError
 from gate.matchers.advisory_index import AdvisoryIndex, build_index, iter_source
 from gate.matchers.database import INDEX_NAME
+from gate.status_line import StatusLine
 
 DEFAULT_EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 DEFAULT_ECOSYSTEMS = (
@@ -80,21 +81,12 @@ Progress = Callable[[str, int, int | None], None]
 
 
 class TerminalProgress:
-    """A self-rewriting progress bar on a terminal; one plain line per ecosystem otherwise (CI
-    logs keep no carriage returns)."""
+    """A progress bar on a terminal's status line; one plain line per ecosystem either way."""
 
-    def __init__(self, stream: TextIO, *, interactive: bool) -> None:
-        self.stream = stream
-        self.interactive = interactive
-        self._last = 0.0
+    def __init__(self, line: StatusLine) -> None:
+        self.line = line
 
     def __call__(self, ecosystem: str, done: int, total: int | None) -> None:
-        if not self.interactive:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and (total is None or done < total):
-            return
-        self._last = now
         if total:
             width = 30
             filled = int(width * done / total)
@@ -102,15 +94,10 @@ class TerminalProgress:
             text = f"{ecosystem:<12} [{bar}] {done / 1e6:7.1f}/{total / 1e6:.1f} MB"
         else:
             text = f"{ecosystem:<12} {done / 1e6:7.1f} MB"
-        self.stream.write("\r\x1b[2K" + text)
-        self.stream.flush()
+        self.line.show(text, now=total is not None and done >= total)
 
     def finished(self, result: EcosystemResult) -> None:
-        if self.interactive:
-            self.stream.write("\r\x1b[2K")
-        size = f"{result.bytes / 1e6:.1f} MB"
-        self.stream.write(f"{result.ecosystem}: {result.status} ({size})\n")
-        self.stream.flush()
+        self.line.print(f"{result.ecosystem}: {result.status} ({result.bytes / 1e6:.1f} MB)")
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import AdvisoryDatabaseError
+from gate.sources.json_file import parse_json
 
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 RANGE_TYPES = ("ECOSYSTEM", "SEMVER", "GIT")
@@ -205,10 +206,7 @@ def parse_advisory(doc: Any, where: str) -> Advisory:
 
 def load_json(data: bytes, where: str) -> Any:
     """Decode one JSON file, as an :class:`AdvisoryDatabaseError` naming it when broken."""
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AdvisoryDatabaseError(f"advisory file {where}: not valid JSON ({exc})") from None
+    return parse_json(data, f"advisory file {where}", AdvisoryDatabaseError)
 
 
 def records_in(doc: Any) -> Sequence[Any]:

@@ -16,7 +16,6 @@ an :class:`~gate.errors.InputError` naming it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from gate.errors import InputError
 from gate.matchers.hits import Hit
 from gate.models import LayerRef, PackageRef, Severity
+from gate.sources.json_file import read_json
 
 _SEVERITY = {
     "CRITICAL": Severity.CRITICAL,
@@ -106,12 +106,7 @@ _GRYPE_DISTRO = {
 
 
 def _load(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{what} {path}: not valid JSON ({exc})") from None
+    return read_json(path, f"{what} {path}")
 
 
 def _distro_ecosystem(base: str | None, version: str) -> str:

@@ -25,7 +25,6 @@ recorded and change nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 
 from gate.errors import InputError
 from gate.models import Finding, PropertyValue
+from gate.sources.json_file import read_json
 
 STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
 JUSTIFICATIONS = (
@@ -91,12 +91,7 @@ def _product_id(item: Any) -> str | None:
 
 
 def load_vex(path: Path) -> list[Statement]:
-    try:
-        doc = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"VEX document {path}: cannot read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(path, f"not valid JSON ({exc})") from None
+    doc = read_json(path, f"VEX document {path}")
     if not isinstance(doc, Mapping) or not isinstance(doc.get("statements"), list):
         raise _fail(path, "no statements list (is it an OpenVEX document?)")
     context = doc.get("@context")

@@ -41,6 +41,7 @@ from gate.models import (
     Severity,
 )
 from gate.policy.baseline import Baseline
+from gate.sources.json_file import read_json
 
 SCHEMA_VERSION = "1.1"
 """1.1: ``compliance`` (per-control status of the regimes the run reports on)."""
@@ -245,17 +246,7 @@ def _evaluated(evaluated: EvaluatedFinding) -> dict[str, Any]:
 def load_baseline(path: Path) -> Baseline:
     """The findings of an earlier JSON report. Raises :class:`~gate.errors.InputError` naming
     the file for an unreadable, non-JSON, other-major-version or schema-invalid report."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(f"baseline {path}: cannot read: {detail}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"baseline {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    doc = read_json(path, f"baseline {path}")
     version = doc.get("schema_version") if isinstance(doc, dict) else None
     if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise InputError(

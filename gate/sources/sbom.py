@@ -19,6 +19,7 @@ from typing import Any
 
 from gate.errors import InputError
 from gate.models import InstalledPackage, Inventory, OSInfo, PackageRef, ScanNote
+from gate.sources.json_file import read_json
 
 SUPPORTED_SPEC_VERSIONS = ("1.4", "1.5", "1.6", "1.7")
 NOTE_NO_PURL = "sbom-component-without-purl"
@@ -161,16 +162,7 @@ def read_sbom(path: Path) -> Inventory:
 
     from gate.analyzers.packages.ecosystems import distro_ecosystem
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"SBOM {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"SBOM {path}: cannot read it ({exc})") from exc
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"SBOM {path} is not JSON: {exc}") from exc
+    doc = read_json(path, f"SBOM {path}")
     if not isinstance(doc, Mapping) or doc.get("bomFormat") != "CycloneDX":
         raise InputError(f"SBOM {path} is not a CycloneDX JSON document (bomFormat)")
     spec = str(doc.get("specVersion", ""))

@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from gate.errors import SignatureError
 
@@ -82,10 +83,18 @@ def describe_key(key: PublicKey) -> str:
     return "Ed25519"
 
 
-def verify_signature(key: PublicKey, signature: bytes, data: bytes) -> bool:
-    """Does ``signature`` sign ``data`` under ``key`` (schemes in the module docstring)?"""
+def verify_signature(
+    key: PublicKey, signature: bytes, data: bytes, *, prehashed: bool = False
+) -> bool:
+    """Does ``signature`` sign ``data`` under ``key`` (schemes in the module docstring)?
+
+    ``prehashed``: ``data`` is the SHA-256 digest of the message, not the message (a sigstore
+    bundle's ``messageSignature``); ECDSA and RSA are then checked over that digest, and an
+    Ed25519 signature, which is made over whole messages only, cannot be checked."""
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
+            if prehashed:
+                return False
             key.verify(signature, data)
             return True
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -93,9 +102,11 @@ def verify_signature(key: PublicKey, signature: bytes, data: bytes) -> bool:
             candidates: list[type[hashes.HashAlgorithm]] = [preferred]
             if preferred is not hashes.SHA256:
                 candidates.append(hashes.SHA256)
+            if prehashed:
+                candidates = [hashes.SHA256]
             for algorithm in candidates:
                 try:
-                    key.verify(signature, data, ec.ECDSA(algorithm()))
+                    key.verify(signature, data, ec.ECDSA(_hash(algorithm(), prehashed)))
                     return True
                 except InvalidSignature:
                     continue
@@ -105,13 +116,19 @@ def verify_signature(key: PublicKey, signature: bytes, data: bytes) -> bool:
             padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO),
         ):
             try:
-                key.verify(signature, data, scheme, hashes.SHA256())
+                key.verify(signature, data, scheme, _hash(hashes.SHA256(), prehashed))
                 return True
             except InvalidSignature:
                 continue
         return False
     except (InvalidSignature, ValueError):
         return False
+
+
+def _hash(
+    algorithm: hashes.HashAlgorithm, prehashed: bool
+) -> hashes.HashAlgorithm | Prehashed:
+    return Prehashed(algorithm) if prehashed else algorithm
 
 
 __all__ = [

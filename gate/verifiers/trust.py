@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from gate.errors import SignatureError
+from gate.sources.json_file import json_object, parse_json, read_bytes
 from gate.verifiers.keys import PublicKey, supported_key
 
 _PRODUCTION_TUF = "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
@@ -128,16 +128,9 @@ def load_trust_root(path: Path | None) -> TrustRoot:
     """The trusted root in ``path``, or the embedded production root when ``path`` is None."""
     source = production_root_path() if path is None else path
     name = PRODUCTION_NAME if path is None else str(path)
-    try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise SignatureError(f"trusted root {name}: cannot read: {exc.strerror or exc}") from None
-    try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SignatureError(f"trusted root {name}: not JSON ({exc})") from None
-    if not isinstance(doc, Mapping):
-        raise SignatureError(f"trusted root {name}: not a JSON object")
+    what = f"trusted root {name}"
+    raw = read_bytes(source, what, SignatureError)
+    doc = json_object(parse_json(raw, what, SignatureError), what, SignatureError)
     media = doc.get("mediaType", "")
     if not isinstance(media, str) or not media.startswith(
         "application/vnd.dev.sigstore.trustedroot"

@@ -20,11 +20,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-
 from gate.verifiers import fulcio, rekor
 from gate.verifiers.bundle import BundleVerifier, handled_by_sigstore
 from gate.verifiers.keys import PublicKey, supported_key, verify_signature
@@ -193,7 +188,7 @@ class VerifyContext:
     def _key_verifies(self, m: Material, key: PublicKey) -> bool:
         if m.kind is MaterialKind.MESSAGE_SIGNATURE:
             digest = bytes.fromhex(self.message_digest(m).partition(":")[2])
-            return any(_verify_prehashed(key, s, digest) for s in m.signatures)
+            return any(verify_signature(key, s, digest, prehashed=True) for s in m.signatures)
         return any(verify_signature(key, s, m.signed_data) for s in m.signatures)
 
     def _key_log(self, m: Material, key: PublicKey) -> Outcome:
@@ -317,28 +312,6 @@ def _entry_fact(entry: LogEntry) -> str:
         f"Rekor log index {entry.log_index}, integrated "
         f"{rekor.integrated_at(entry).isoformat().replace('+00:00', 'Z')}"
     )
-
-
-def _verify_prehashed(key: PublicKey, signature: bytes, digest: bytes) -> bool:
-    """A message signature over a SHA-256 digest (sigstore bundle ``messageSignature``)."""
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
-            return True
-        if isinstance(key, rsa.RSAPublicKey):
-            for scheme in (
-                padding.PKCS1v15(),
-                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO),
-            ):
-                try:
-                    key.verify(signature, digest, scheme, Prehashed(hashes.SHA256()))
-                    return True
-                except InvalidSignature:
-                    continue
-        # Ed25519 signs whole messages only; a prehashed message signature cannot be checked.
-        return False
-    except (InvalidSignature, ValueError):
-        return False
 
 
 __all__ = ["Outcome", "Reason", "ReasonKind", "VerifyContext", "reasons", "repository_of"]

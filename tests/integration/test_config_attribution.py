@@ -86,7 +86,16 @@ def test_findings_point_at_the_dockerfile_lines(built: tuple[Path, Path], tmp_pa
 
     assert attributed("config/setuid-file", "/app/app.sh") == (3, 4)
     assert attributed("config/world-writable-path", "/data") == (6, 6)
-    assert attributed("config/package-manager-present", "/usr/bin/apt-get") == (1, 1)
+    # One finding per tool family on the real Debian base, every name in its paths, at the
+    # FROM line that brought it in.
+    managers = [f for f in report["findings"] if f["rule_id"] == "config/package-manager-present"]
+    assert [f["properties"]["tool"] for f in managers] == ["dpkg"]
+    assert {"/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg"} <= set(
+        managers[0]["properties"]["paths"])
+    assert attributed("config/package-manager-present", managers[0]["location"]["path"]) == (1, 1)
+    shells = [f for f in report["findings"] if f["rule_id"] == "config/shell-present"]
+    assert [f["properties"]["tool"] for f in shells] == ["sh"]
+    assert {"bash", "dash", "sh"} <= {p.rsplit("/", 1)[1] for p in shells[0]["properties"]["paths"]}
     secret = next(f for f in report["findings"] if f["check"] == "secrets"
                   and f["location"]["path"] == "/app/.env")
     assert secret["location"]["attributed_to"]["start_line"] == 2

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from gate.errors import UsageError
-from gate.integrations.action import action_argv, input_value
+from gate.integrations.ci_inputs import CHECK_INPUTS, ci_argv, input_value
 from tests.integrations.fake_forge import FakeForge
 from tests.reporters.ci_samples import REAL_SECRETS
 from tests.test_report_outputs import parse_outputs
@@ -39,20 +39,29 @@ def test_inputs_become_options() -> None:
     env = {"INPUT_IMAGE": "docker-archive:app.tar", "INPUT_FAIL_ON": "high",
            "INPUT_SARIF_FILE": "out/gate.sarif", "INPUT_COMMENT": "false",
            "INPUT_SUMMARY": "True", "INPUT_CONTEXT": "  ", "INPUT_GITHUB_TOKEN": "t"}
-    assert action_argv(env) == [
+    assert ci_argv("github", env) == [
         "check", "--ci", "github", "--image", "docker-archive:app.tar", "--fail-on", "high",
         "--sarif", "out/gate.sarif", "--no-comment",
     ]
     # the runner's own spelling with a hyphen is read too
-    assert input_value({"INPUT_REPO-ROOT": "/w"}, "repo-root") == "/w"
+    (repo_root,) = [i for i in CHECK_INPUTS if i.name == "repo-root"]
+    assert input_value({"INPUT_REPO-ROOT": "/w"}, repo_root, "github") == "/w"
     with pytest.raises(UsageError, match="action input annotations: 'yes' is not a boolean"):
-        action_argv({"INPUT_ANNOTATIONS": "yes"})
+        ci_argv("github", {"INPUT_ANNOTATIONS": "yes"})
+    with pytest.raises(UsageError, match="component input comment: 'no' is not a boolean"):
+        ci_argv("gitlab", {"GATE_INPUT_COMMENT": "no"})
     # more options for any check, split like a shell would
-    assert action_argv({"INPUT_ARGS": '--osv-api --vex "my vex.json"'})[3:] == [
+    assert ci_argv("github", {"INPUT_ARGS": '--osv-api --vex "my vex.json"'})[3:] == [
         "--osv-api", "--vex", "my vex.json"
     ]
     with pytest.raises(UsageError, match="action input args: No closing quotation"):
-        action_argv({"INPUT_ARGS": '--vex "open'})
+        ci_argv("github", {"INPUT_ARGS": '--vex "open'})
+    with pytest.raises(UsageError, match="Task param extra-args: No closing quotation"):
+        ci_argv("tekton", {"GATE_INPUT_EXTRA_ARGS": '--vex "open'})
+    # list inputs: one option per item, lines or commas, blank items dropped
+    assert ci_argv("tekton", {"GATE_INPUT_VEX": "a.json,\n b.json\n\n"}) == [
+        "check", "--vex", "a.json", "--vex", "b.json"]
+    assert ci_argv("tekton", {"GATE_INPUT_DOCKERFILES": ",\n"}) == ["check"]
 
 
 def test_action_end_to_end(tmp_path: Path, repo: Path, forge: FakeForge,

@@ -276,6 +276,15 @@ def test_missing_pygithub_or_unwritable_outputs_are_warnings(
         ": Not a directory",
     ]
     assert files["summary"].read_text().startswith("<!-- gate:report")
+    # an unwritable job summary: a warning too, the outputs still written
+    clean_env.setenv("GITHUB_STEP_SUMMARY", str(blocker / "summary.md"))
+    clean_env.setenv("GITHUB_OUTPUT", str(files["summary"].with_name("outputs.txt")))
+    code, out, _ = gate(capsys)
+    assert code == 1
+    assert warnings(out)[0].split("::", 2)[2].replace("%3A", ":") == (
+        f"gate: job summary not written: cannot write the job summary {blocker}/summary.md"
+        ": Not a directory")
+    assert "verdict<<" in files["summary"].with_name("outputs.txt").read_text()
 
 
 def test_unreadable_event_payload_is_a_warning(tmp_path: Path) -> None:

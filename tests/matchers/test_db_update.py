@@ -144,16 +144,17 @@ def test_cli_update_status_and_no_database(
 
 def test_progress_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
     from gate.matchers.db_update import EcosystemResult, TerminalProgress
+    from gate.status_line import StatusLine
 
     tty = io.StringIO()
-    bar = TerminalProgress(tty, interactive=True)
+    bar = TerminalProgress(StatusLine(tty, interactive=True))
     bar("PyPI", 5_000_000, 10_000_000)
     bar.finished(EcosystemResult("PyPI", "downloaded", 10_000_000, "2024-10-01T00:00:00Z"))
     assert (
         "\r\x1b[2KPyPI" in tty.getvalue() and "[###############---------------]" in tty.getvalue()
     )
     plain = io.StringIO()
-    log = TerminalProgress(plain, interactive=False)
+    log = TerminalProgress(StatusLine(plain, interactive=False))
     log("PyPI", 5_000_000, 10_000_000)
     log.finished(EcosystemResult("PyPI", "not-modified", 10_000_000, "2024-10-01T00:00:00Z"))
     assert plain.getvalue() == "PyPI: not-modified (10.0 MB)\n"

@@ -106,6 +106,17 @@ def test_gate_sbom_errors(tmp_path: Path) -> None:
     assert no_image.returncode == 2 and "needs --image" in no_image.stderr
 
 
+def test_gate_sbom_unwritable_output(image: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = subprocess.run(
+        [sys.executable, "-m", "gate", "sbom", "--image", image, "--no-cache", "--output",
+         str(blocker / "sbom.json")], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    target = blocker / "sbom.json"
+    assert result.stderr == f"gate: error: cannot write SBOM {target}: Not a directory\n"
+
+
 def test_gate_sbom_platform(shared_data: Path, tmp_path: Path) -> None:
     from gate.testing.image_writer import build_index
 

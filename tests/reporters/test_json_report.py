@@ -142,7 +142,8 @@ def test_gate_on_new_passes_with_only_known_findings(tmp_path: Path) -> None:
     [
         (
             b"{not json",
-            "not JSON (line 1, column 2: Expecting property name enclosed in double quotes)",
+            "not valid JSON (line 1, column 2: Expecting property name enclosed in double "
+            "quotes)",
         ),
         (b"[]", "not a gate JSON report of schema version 1.x (schema_version: None)"),
         (
@@ -153,7 +154,8 @@ def test_gate_on_new_passes_with_only_known_findings(tmp_path: Path) -> None:
             b'{"schema_version": "1.0"}',
             "invalid report at (top level): 'tool' is a required property",
         ),
-        (b"\xff\xfe", "cannot read:"),
+        (b"\xff\xfe", "not valid JSON (line 1, column 1: Expecting value)"),  # UTF-16, empty
+        (b'{"a": "\xc3\x28"}', "not valid JSON (not utf-8 text at byte 7)"),
     ],
 )
 def test_bad_baselines_name_the_file(tmp_path: Path, content: bytes, message: str) -> None:
@@ -165,8 +167,13 @@ def test_bad_baselines_name_the_file(tmp_path: Path, content: bytes, message: st
 
 
 def test_missing_baseline(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="No such file or directory"):
-        load_baseline(tmp_path / "nope.json")
+    missing = tmp_path / "nope.json"
+    with pytest.raises(InputError) as info:
+        load_baseline(missing)
+    assert info.value.message == f"baseline {missing}: no such file"
+    with pytest.raises(InputError) as info:
+        load_baseline(tmp_path)
+    assert info.value.message == f"baseline {tmp_path}: cannot read: Is a directory"
 
 
 def test_tampered_finding_in_baseline_is_refused(tmp_path: Path) -> None:

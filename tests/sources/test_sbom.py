@@ -43,7 +43,7 @@ def test_grype_cyclonedx_1_7(shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("{not json", "is not JSON"),
+    ("{not json", r"\.json: not valid JSON \(line 1, column 2: "),
     ('{"bomFormat": "SPDX"}', "not a CycloneDX JSON document"),
     ('{"bomFormat": "CycloneDX", "specVersion": "1.2", "version": 1}', "1.2 is not supported"),
     ('{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": {}}',

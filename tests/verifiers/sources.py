@@ -2,7 +2,7 @@
 
 Discovery itself (registry, referrers, OCI layout) is tested with its own code; here the
 artifacts come from real files (``../shared/data/sigstore``) or from
-:mod:`gate.testing.sigstore_writer`, in the shape discovery produces them.
+:mod:`gate.testing.signature_writer`, in the shape discovery produces them.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def test_missing_trusted_root_file(
 def test_unreadable_trusted_root(
     tmp_path: Path, layout: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gate.testing import sigstore_writer as w
+    from gate.testing import signature_writer as w
 
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "release.pub").write_bytes(w.public_pem(w.generate_key("p256")))

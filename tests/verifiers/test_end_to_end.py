@@ -58,8 +58,9 @@ def _rules(report: dict[str, object]) -> set[str]:
 
 def _sign(registry: RegistryServer, repo: str, digest: str, key: ec.EllipticCurvePrivateKey,
           signed_digest: str | None = None) -> None:
-    payload = sw.simple_signing_payload(f"{registry.host}/{repo}", signed_digest or digest)
-    artifact = sw.cosign_manifest([sw.signature_layer(payload, key)])
+    payload = sw.simple_signing_payload(digest=signed_digest or digest,
+                                        reference=f"{registry.host}/{repo}")
+    artifact = sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))])
     push_artifact(registry, repo, artifact, sw.cosign_tag(digest, "sig"))
 
 
@@ -114,8 +115,9 @@ def test_oci_layout_with_its_signature_inside(tmp_path: Path) -> None:
     key, public = _key_pair(tmp_path, "release")
     layout = tmp_path / "layout"
     digest = write_oci_layout(layout, APP, tag="app")["app"].manifest_digest
-    payload = sw.simple_signing_payload("example.invalid/app", digest)
-    sw.add_to_layout(layout, sw.cosign_manifest([sw.signature_layer(payload, key)]),
+    payload = sw.simple_signing_payload(digest=digest, reference="example.invalid/app")
+    sig = sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))])
+    sw.add_to_layout(layout, sig,
                      ref_name=sw.cosign_tag(digest, "sig"))
     policy = _policy(tmp_path, public)
     code, report, stderr = _gate(f"oci:{layout}:app", policy, tmp_path)

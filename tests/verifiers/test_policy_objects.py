@@ -20,7 +20,7 @@ from gate.policy.model import SIGNER_CLAIMS, AttestationSpec, SignaturePolicy, S
 from gate.policy.validation import policy_schema
 from gate.sources.image import open_image
 from gate.testing import image_writer
-from gate.testing import sigstore_writer as w
+from gate.testing import signature_writer as w
 from gate.verifiers import fulcio
 from gate.verifiers.policy import (
     AllOf,
@@ -222,7 +222,7 @@ def test_kms_keys_are_refused_not_skipped() -> None:
 @pytest.mark.parametrize(
     ("content", "text"),
     [
-        (b"{not json", "not JSON"),
+        (b"{not json", "not valid JSON"),
         (b'{"mediaType": "application/json"}', "is not a sigstore trusted root"),
         (
             json.dumps(
@@ -303,7 +303,7 @@ def test_discovery_for_the_wrong_digest_is_an_error() -> None:
 
 def test_no_signers_lists_what_was_found() -> None:
     digest = "sha256:" + "a" * 64
-    payload = w.simple_signing_payload(digest, "app")
+    payload = w.simple_signing_payload(digest=digest, reference="app")
     layer = w.signature_layer(payload, w.sign(w.generate_key("p256"), payload))
     from gate.verifiers.artifacts import ArtifactFormat
     from tests.verifiers.sources import artifact

@@ -12,7 +12,7 @@ import pytest
 
 from gate.models import CheckResult
 from gate.policy.model import AttestationSpec, SignaturePolicy, SignerSpec
-from gate.testing import sigstore_writer as w
+from gate.testing import signature_writer as w
 from gate.verifiers.artifacts import ArtifactFormat
 from gate.verifiers.signature_check import verify_image
 from tests.verifiers.sources import artifact, attestation_file, source

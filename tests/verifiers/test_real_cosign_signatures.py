@@ -19,7 +19,7 @@ import pytest
 from gate.errors import SignatureError
 from gate.models import CheckResult, LocationKind
 from gate.policy.model import SignaturePolicy, SignerSpec
-from gate.testing import sigstore_writer as writer
+from gate.testing import signature_writer as writer
 from gate.verifiers.artifacts import SignatureArtifact
 from gate.verifiers.signature_check import verify_image
 from tests.verifiers.sources import containers_image_signature, manifest_digest, source

@@ -24,7 +24,7 @@ from gate.reporters.json_report import JsonReporter, report_schema
 from gate.reporters.sarif import SarifReporter
 from gate.sources.image import open_image
 from gate.testing import image_writer
-from gate.testing import sigstore_writer as w
+from gate.testing import signature_writer as w
 from gate.verifiers.artifacts import ArtifactFormat, DiscoveryScheme, SignatureArtifact
 from tests.verifiers.sources import MemorySignatureSource, artifact
 
@@ -74,7 +74,7 @@ def simple_signature(layer: w.Layer) -> SignatureArtifact:
 
 
 def signed(key: w.PrivateKey, digest: str, reference: str = REPO) -> SignatureArtifact:
-    payload = w.simple_signing_payload(digest, reference)
+    payload = w.simple_signing_payload(digest=digest, reference=reference)
     return simple_signature(w.signature_layer(payload, w.sign(key, payload)))
 
 
@@ -282,7 +282,7 @@ def test_require_tlog_with_rekor_bundle_passes(
     key = keys["p256"]
     policy = write_policy(tmp_path, TLOG_POLICY.format(name="release"), release=key)
     digest = images["app_digest"]
-    payload = w.simple_signing_payload(digest, REPO)
+    payload = w.simple_signing_payload(digest=digest, reference=REPO)
     signature = w.sign(key, payload)
     entry = instance.log_entry(w.hashedrekord_body(payload, signature, w.public_pem(key)))
     layer = w.signature_layer(payload, signature, rekor_bundle=instance.rekor_bundle(entry))
@@ -448,7 +448,7 @@ def keyless_signature(
 ) -> SignatureArtifact:
     signed_at = instance.start + dt.timedelta(days=1)
     key, cert = instance.issue(identity, issuer, at=signed_at, **issue)
-    payload = w.simple_signing_payload(digest, REPO)
+    payload = w.simple_signing_payload(digest=digest, reference=REPO)
     signature = w.sign(key, payload)
     bundle = None
     if tlog:

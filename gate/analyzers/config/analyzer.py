@@ -157,6 +157,7 @@ def _unresolved_notes(dockerfile: Dockerfile, notes: dict[str, tuple[int, str]])
 
 def _finding(hit: Hit) -> Finding:
     rule = RULES_BY_ID[hit.rule_id]
+    stable_path = hit.path if hit.fingerprint_path is None else hit.fingerprint_path
     return Finding(
         check=Check.CONFIG,
         rule_id=RuleID(rule.id),
@@ -170,7 +171,7 @@ def _finding(hit: Hit) -> Finding:
             layer=hit.layer,
             attributed_to=hit.attributed_to,
         ),
-        fingerprint=fingerprint(f"config\0{rule.id}\0{hit.path}\0{hit.identity}"),
+        fingerprint=fingerprint(f"config\0{rule.id}\0{stable_path}\0{hit.identity}"),
         evidence=hit.evidence,
         properties=dict(hit.properties),
     )

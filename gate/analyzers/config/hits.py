@@ -25,3 +25,6 @@ class Hit:
     layer: LayerRef | None = None
     attributed_to: Location | None = None
     properties: Mapping[str, PropertyValue] = field(default_factory=dict)
+    fingerprint_path: str | None = None
+    """The path the fingerprint is made with when it is not :attr:`path`: a tool family is one
+    finding, the same whichever of its names comes first."""

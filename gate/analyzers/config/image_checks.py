@@ -10,7 +10,7 @@ import datetime as dt
 import posixpath
 import re
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gate.analyzers.config.dockerfile_checks import remote_shell_ports
@@ -31,23 +31,56 @@ _BIN_DIRS = re.compile(
     r"^/(?:usr/(?:local/)?)?s?bin/[^/]+$|^/usr/local/go/bin/[^/]+$|^/usr/lib/jvm/[^/]+/bin/"
     r"[^/]+$|^/(?:root|usr/local)/\.?cargo/bin/[^/]+$|^/opt/[^/]+/bin/[^/]+$"
 )
-TOOLS: Mapping[str, re.Pattern[str]] = {
-    "config/compiler-present": re.compile(
-        r"^(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|tcc|gfortran|go|rustc|cargo|javac|make|gmake|"
-        r"cmake|ninja)(?:-\d+(?:\.\d+)*)?$|^[a-z0-9_]+-linux-gnu-(?:gcc|g\+\+)(?:-\d+)?$"
-    ),
-    "config/package-manager-present": re.compile(
-        r"^(?:apt|apt-get|dpkg|apk|yum|dnf|microdnf|tdnf|rpm|zypper|pip|pip3|pip3\.\d+|npm|"
-        r"yarn|pnpm|gem|composer|conda|mamba)$"
-    ),
-    "config/shell-present": re.compile(
-        r"^(?:sh|bash|dash|ash|zsh|ksh|mksh|csh|tcsh|fish|busybox)$"
-    ),
-}
+@dataclass(frozen=True)
+class ToolFamily:
+    """The names one tool, or one toolchain, is installed under: ``pip``, ``pip3`` and
+    ``pip3.11`` are one pip; ``apt``, ``apt-get`` and ``dpkg`` one Debian package system; ``sh``,
+    ``bash`` and ``dash`` one Bourne shell family. A family present is one finding, whatever
+    the number of its names."""
+
+    rule_id: str
+    name: str
+    """The finding's ``tool`` property, and what its fingerprint is made of."""
+    members: re.Pattern[str]
+    """Basenames of the family's executables (versioned names included)."""
+
+
+_VERSION = r"(?:-\d+(?:\.\d+)*)?"
+_COMPILER, _MANAGER, _SHELL = (
+    "config/compiler-present", "config/package-manager-present", "config/shell-present")
+TOOL_FAMILIES: tuple[ToolFamily, ...] = tuple(
+    ToolFamily(rule_id, name, re.compile(pattern)) for rule_id, name, pattern in (
+        # C and C++ compilers: cc and c++ are alternatives of gcc or clang, so one family.
+        (_COMPILER, "cc", rf"^(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|tcc){_VERSION}$"
+                          r"|^[a-z0-9_]+-linux-gnu-(?:gcc|g\+\+)(?:-\d+)?$"),
+        (_COMPILER, "gfortran", rf"^gfortran{_VERSION}$"),
+        (_COMPILER, "go", rf"^go{_VERSION}$"),
+        (_COMPILER, "rust", rf"^(?:rustc|cargo){_VERSION}$"),
+        (_COMPILER, "javac", rf"^javac{_VERSION}$"),
+        (_COMPILER, "make", rf"^g?make{_VERSION}$"),
+        (_COMPILER, "cmake", rf"^cmake{_VERSION}$"),
+        (_COMPILER, "ninja", rf"^ninja{_VERSION}$"),
+        # One package database each: dpkg's (apt and apt-get are its front ends), rpm's
+        # (yum, dnf, microdnf, tdnf, zypper), apk's, pip's, the npm registry's clients.
+        (_MANAGER, "dpkg", r"^(?:apt|apt-get|dpkg)$"),
+        (_MANAGER, "rpm", r"^(?:rpm|yum|dnf|microdnf|tdnf|zypper)$"),
+        (_MANAGER, "apk", r"^apk$"),
+        (_MANAGER, "pip", r"^pip(?:3(?:\.\d+)?)?$"),
+        (_MANAGER, "npm", r"^(?:npm|yarn|pnpm)$"),
+        (_MANAGER, "gem", r"^gem$"),
+        (_MANAGER, "composer", r"^composer$"),
+        (_MANAGER, "conda", r"^(?:conda|mamba)$"),
+        # Shell families: Bourne (busybox is one as its sh applet), C shell, fish.
+        (_SHELL, "sh", r"^(?:sh|bash|dash|ash|zsh|ksh|mksh|busybox)$"),
+        (_SHELL, "csh", r"^(?:csh|tcsh)$"),
+        (_SHELL, "fish", r"^fish$"),
+    )
+)
+TOOL_RULES = (_COMPILER, _MANAGER, _SHELL)
 _KIND = {
-    "config/compiler-present": "compiler/build tool",
-    "config/package-manager-present": "package manager",
-    "config/shell-present": "shell",
+    _COMPILER: "compiler/build tool",
+    _MANAGER: "package manager",
+    _SHELL: "shell",
 }
 TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 
@@ -142,7 +175,8 @@ class ImageChecks:
 
     def _file_hit(
         self, rule_id: str, path: str, layer: LayerRef, message: str, identity: str,
-        evidence: str | None = None, severity: Severity | None = None, **props: PropertyValue,
+        evidence: str | None = None, severity: Severity | None = None,
+        fingerprint_path: str | None = None, **props: PropertyValue,
     ) -> None:
         self.hits.append(
             Hit(
@@ -155,6 +189,7 @@ class ImageChecks:
                 severity=severity,
                 layer=layer,
                 properties={"layer_index": layer.index, "layer_digest": layer.digest, **props},
+                fingerprint_path=fingerprint_path,
             )
         )
 
@@ -322,8 +357,8 @@ class ImageChecks:
             )
 
     def _tools(self, view: FilesystemView) -> None:
-        self.evaluated.update(TOOLS)
-        seen: dict[tuple[str, str], tuple[str, LayerRef]] = {}
+        self.evaluated.update(TOOL_RULES)
+        found: dict[ToolFamily, list[tuple[str, LayerRef]]] = {}
         for meta, layer in view.final_entries():
             if meta.type not in (EntryType.FILE, EntryType.SYMLINK, EntryType.HARDLINK):
                 continue
@@ -332,16 +367,23 @@ class ImageChecks:
             if meta.type is EntryType.FILE and not meta.mode & 0o111:
                 continue
             base = posixpath.basename(meta.path)
-            for rule_id, pattern in TOOLS.items():
-                if pattern.match(base):
-                    key = (rule_id, re.sub(r"-\d+(?:\.\d+)*$", "", base))
-                    if key not in seen or _prefer(meta.path, seen[key][0]):
-                        seen[key] = (meta.path, layer)
-        for (rule_id, name), (path, layer) in sorted(seen.items()):
+            for family in TOOL_FAMILIES:
+                if family.members.match(base):
+                    found.setdefault(family, []).append((meta.path, layer))
+        for family in TOOL_FAMILIES:
+            if family not in found:
+                continue
+            # Located at the name the earliest layer added (/usr/bin/ first: merged /usr),
+            # so the finding is attributed to the layer that brought the family in.
+            entries = sorted(found[family], key=_first_name)
+            path, layer = entries[0]
+            paths = tuple(sorted(p for p, _layer in entries))
             self._file_hit(
-                rule_id, path, layer,
-                f"{_KIND[rule_id]} {name} present in the final image ({path})",
-                f"tool\0{name}", evidence=name, tool=name,
+                family.rule_id, path, layer,
+                f"{_KIND[family.rule_id]} {family.name} present in the final image "
+                f"({', '.join(paths)})",
+                f"tool\0{family.name}", evidence=family.name, fingerprint_path="",
+                tool=family.name, paths=paths,
             )
 
     def _eol(self) -> None:
@@ -376,9 +418,9 @@ class ImageChecks:
         )
 
 
-def _prefer(path: str, current: str) -> bool:
-    """Report ``/usr/bin/x`` rather than ``/bin/x`` (merged /usr) and files before links."""
-    return path.startswith("/usr/bin/") and not current.startswith("/usr/bin/")
+def _first_name(entry: tuple[str, LayerRef]) -> tuple[int, bool, str]:
+    path, layer = entry
+    return layer.index, not path.startswith("/usr/bin/"), path
 
 
 def _parse_time(text: str | None) -> dt.date | None:

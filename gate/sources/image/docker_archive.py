@@ -32,6 +32,7 @@ from gate.sources.image.model import Image, LayerBlob, Platform
 from gate.sources.image.oci_layout import index_entries, is_oci_layout
 from gate.sources.image.reference import RegistryReference, parse_registry_reference
 from gate.sources.image.tar_store import TarStore
+from gate.sources.json_file import parse_json
 
 _BLOB_PATH = re.compile(r"blobs/(sha256|sha512)/([a-f0-9]+)")
 _HEX_JSON = re.compile(r"([a-f0-9]{64})\.json")
@@ -42,10 +43,7 @@ def _entries(store: TarStore) -> list[dict[str, Any]]:
     if not store.has_file("manifest.json"):
         hint = "use oci-archive: for an OCI layout tar" if is_oci_layout(store) else None
         raise ImageError(f"{store.path} is not a docker-archive (no manifest.json)", hint=hint)
-    try:
-        doc = json.loads(store.read_file("manifest.json"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImageError(f"{what} is not valid JSON: {exc}") from None
+    doc = parse_json(store.read_file("manifest.json"), what, ImageError)
     if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
         raise ImageError(f"{what} must be a non-empty list of image objects")
     return doc

@@ -7,7 +7,6 @@ media types. Every blob read on the way is verified against its digest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,6 +26,7 @@ from gate.sources.image.model import (
     Platform,
 )
 from gate.sources.image.platforms import host_platform, match_rank, matches, parse_platform
+from gate.sources.json_file import json_object, parse_json
 
 _MAX_NESTING = 4
 """Index -> index -> manifest chains deeper than this are refused (a loop, or hostile)."""
@@ -61,13 +61,7 @@ class Descriptor:
 
 def load_json(data: bytes, what: str) -> dict[str, Any]:
     """A JSON object, or ImageError naming ``what``."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImageError(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ImageError(f"{what} is not a JSON object")
-    return doc
+    return json_object(parse_json(data, what, ImageError), what, ImageError)
 
 
 def _str(value: Any, what: str, default: str = "") -> str:

@@ -6,7 +6,6 @@ signature discovery reuse one scheme probe, one session and one token cache.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from gate.errors import ImageError, RegistryError
 from gate.sources.image import media_types as mt
 from gate.sources.image.blob_stream import read_blob_verified
 from gate.sources.image.layout_store import MAX_METADATA_BYTES
+from gate.sources.json_file import parse_json
 from gate.sources.registry.auth import pull_scope
 from gate.sources.registry.blobs import RegistryBlobStore
 from gate.sources.registry.manifests import FetchedManifest, fetch_manifest, read_limited
@@ -110,10 +110,7 @@ class RegistryClient:
 
 
 def _index_entries(data: bytes, what: str) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImageError(f"{what} is not valid JSON: {exc}") from None
+    doc = parse_json(data, what, ImageError)
     if not isinstance(doc, dict) or not isinstance(doc.get("manifests", []), list):
         raise ImageError(f"{what} is not an image index")
     entries = [m for m in doc.get("manifests", []) if isinstance(m, dict)]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import InputError, RegistryError
+from gate.sources.json_file import json_object, read_json
 from gate.sources.registry.endpoint import credential_keys, normalise_config_key
 
 _HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -75,18 +76,10 @@ def _from_docker_config(
     registry: str, env: Mapping[str, str], docker_config_dir: str | None
 ) -> Credentials | None:
     path = docker_config_path(env, docker_config_dir)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    found = read_json(path, f"docker config {path}", missing_ok=True)
+    if found is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read docker config {path}: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"docker config {path} is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"docker config {path} is not a JSON object")
+    doc = json_object(found, f"docker config {path}")
     wanted = normalise_config_key(registry)
 
     helpers = doc.get("credHelpers") if doc.get("credHelpers") is not None else {}

@@ -162,10 +162,48 @@ def test_tools_present(tmp_path: Path) -> None:
            "/usr/bin/apt-get": File(b"x", mode=0o755), "/bin": Dir(),
            "/bin/sh": Symlink("dash"), "/usr/share/doc/make": File(b"", mode=0o755)}
     report = check(tmp_path, own)
-    assert {f.properties["tool"] for f in findings(report, "config/compiler-present")} == {"gcc"}
+    assert [f.properties["tool"] for f in findings(report, "config/compiler-present")] == ["cc"]
     assert [f.properties["tool"] for f in findings(report, "config/package-manager-present")] == [
-        "apt-get"]
+        "dpkg"]
     assert [f.properties["tool"] for f in findings(report, "config/shell-present")] == ["sh"]
+
+
+def test_one_finding_per_tool_family(tmp_path: Path) -> None:
+    """apt, apt-get and dpkg are one Debian package system, pip, pip3 and pip3.11 one pip,
+    bash, dash and sh one Bourne shell family: one finding each, every path in its
+    properties, located at the name the earliest layer added."""
+    exe = File(b"\x7fELF", mode=0o755)
+    base = base_layer(**{"/bin": Dir(), "/bin/bash": exe, "/bin/dash": exe,
+                         "/bin/sh": Symlink("dash"), "/usr/bin/dpkg": exe})
+    own = {"/usr/bin/apt": exe, "/usr/bin/apt-get": exe, "/usr/local/bin": Dir(),
+           "/usr/local/bin/pip": exe, "/usr/local/bin/pip3": exe,
+           "/usr/local/bin/pip3.11": exe, "/usr/bin/zsh": exe, "/usr/bin/tcsh": exe}
+    report = check(tmp_path, own, base=base)
+    managers = {f.properties["tool"]: f
+                for f in findings(report, "config/package-manager-present")}
+    assert set(managers) == {"dpkg", "pip"}
+    dpkg, pip = managers["dpkg"], managers["pip"]
+    assert dpkg.properties["paths"] == ("/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg")
+    # dpkg came with the base layer: the family is attributed to it, not to apt's layer
+    assert dpkg.location.path == "/usr/bin/dpkg" and dpkg.location.layer is not None
+    assert dpkg.location.layer.index == 0
+    assert pip.properties["paths"] == (
+        "/usr/local/bin/pip", "/usr/local/bin/pip3", "/usr/local/bin/pip3.11")
+    assert pip.message == ("package manager pip present in the final image (/usr/local/bin/pip, "
+                           "/usr/local/bin/pip3, /usr/local/bin/pip3.11)")
+    assert pip.location.layer is not None and pip.location.layer.index == 1
+    shells = {f.properties["tool"]: f for f in findings(report, "config/shell-present")}
+    assert set(shells) == {"sh", "csh"}
+    assert shells["sh"].properties["paths"] == ("/bin/bash", "/bin/dash", "/bin/sh",
+                                                "/usr/bin/zsh")
+    assert shells["sh"].location.path == "/bin/bash"  # base layer, sorted
+    # the fingerprint is the family's: the same when a name is added or removed
+    fewer = check(tmp_path, {"/usr/local/bin": Dir(), "/usr/local/bin/pip3": exe}, base=base)
+    (alone,) = [f for f in findings(fewer, "config/package-manager-present")
+                if f.properties["tool"] == "pip"]
+    assert alone.fingerprint == pip.fingerprint
+    assert alone.properties["paths"] == ("/usr/local/bin/pip3",)
+    assert dpkg.fingerprint != pip.fingerprint
 
 
 def test_os_end_of_life_with_the_table_date(tmp_path: Path) -> None:

@@ -74,8 +74,8 @@ def test_docker_config_location_from_environment(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("doc", "message"), [
-    ("{not json", "is not valid JSON"),
-    ("[]", "is not a JSON object"),
+    ("{not json", r"config\.json: not valid JSON \(line 1, column 2: "),
+    ("[]", r"config\.json: not a JSON object"),
     ({"auths": []}, "auths must be an object"),
     ({"auths": {"ghcr.io": "x"}}, "auths.ghcr.io must be an object"),
     ({"auths": {"ghcr.io": {"auth": "%%%"}}}, "auth is not base64 of user:password"),

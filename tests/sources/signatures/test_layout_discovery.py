@@ -46,20 +46,21 @@ def _signed_layout(tmp_path: Path) -> tuple[Path, BuiltImage, dict[str, sw.Artif
     layout, image, other = _layout(tmp_path)
     digest = image.manifest_digest
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    payload = sw.simple_signing_payload("registry.example/team/app", digest)
+    payload = sw.simple_signing_payload(digest=digest, reference="registry.example/team/app")
+    other_payload = sw.simple_signing_payload(digest=other.manifest_digest, reference="x")
+    statement = sw.in_toto_statement(digest, "https://spdx.dev/Document", {}, name="app")
     made = {
-        "sig": sw.cosign_manifest([sw.signature_layer(payload, key)]),
-        "att": sw.cosign_manifest([sw.attestation_layer(sw.dsse_envelope(
-            sw.in_toto_statement("app", digest, "https://spdx.dev/Document", {}), key),
-            "https://spdx.dev/Document")]),
+        "sig": sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))]),
+        "att": sw.cosign_manifest([sw.attestation_layer(
+            sw.dsse_envelope(key, statement), predicate_type="https://spdx.dev/Document")]),
         "plain-referrer": sw.bundle_artifact(BUNDLE, digest, sw.OCI_MANIFEST,
                                              len(image.manifest)),
         "indexed-referrer": sw.bundle_artifact(BUNDLE + b" ", digest, sw.OCI_MANIFEST,
                                                len(image.manifest)),
         "foreign": sw.bundle_artifact(BUNDLE + b"  ", other.manifest_digest, sw.OCI_MANIFEST,
                                       len(other.manifest)),
-        "other-sig": sw.cosign_manifest([sw.signature_layer(
-            sw.simple_signing_payload("x", other.manifest_digest), key)]),
+        "other-sig": sw.cosign_manifest([
+            sw.signature_layer(other_payload, sw.sign(key, other_payload))]),
     }
     sw.add_to_layout(layout, made["sig"], ref_name=sw.cosign_tag(digest, "sig"))
     # cosign save: the full name and the kind annotation.
@@ -120,8 +121,8 @@ def test_oci_archive(tmp_path: Path) -> None:
 def test_legacy_cosign_save_kind_only(tmp_path: Path) -> None:
     layout, image, _ = _layout(tmp_path)
     key = ed25519.Ed25519PrivateKey.generate()
-    sig = sw.cosign_manifest([sw.signature_layer(
-        sw.simple_signing_payload("app", image.manifest_digest), key)])
+    payload = sw.simple_signing_payload(digest=image.manifest_digest, reference="app")
+    sig = sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))])
     sw.add_to_layout(layout, sig, annotations={"kind": "dev.cosignproject.cosign/sigs"})
     result = LayoutSignatureSource(open_image(f"oci:{layout}:v1").store).discover(  # type: ignore[arg-type]
         image.manifest_digest)
@@ -134,8 +135,9 @@ def test_unsigned_layout_and_tampered_blob(tmp_path: Path) -> None:
     assert source.discover(image.manifest_digest).artifacts == ()
 
     key = ed25519.Ed25519PrivateKey.generate()
-    payload = sw.simple_signing_payload("app", image.manifest_digest)
-    sw.add_to_layout(layout, sw.cosign_manifest([sw.signature_layer(payload, key)]),
+    payload = sw.simple_signing_payload(digest=image.manifest_digest, reference="app")
+    sig = sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))])
+    sw.add_to_layout(layout, sig,
                      ref_name=sw.cosign_tag(image.manifest_digest, "sig"))
     (layout / "blobs" / "sha256" / sw.sha256(payload)[7:]).write_bytes(payload + b" ")
     with pytest.raises(DigestMismatchError, match="signature blob"):

@@ -63,21 +63,22 @@ def _sign_and_push(registry: RegistryServer, tmp_path: Path, bundle_bytes: bytes
     repo = f"team/signed-{secrets.token_hex(3)}"
     digest = push_image(registry, f"{repo}:v1", built, tmp_path)
     name = f"{registry.host}/{repo}"
-    payload = sw.simple_signing_payload(name, digest)
+    payload = sw.simple_signing_payload(digest=digest, reference=name)
     sig = sw.cosign_manifest([
-        sw.signature_layer(payload, key),
-        sw.signature_layer(payload, other, {sw.CERTIFICATE_ANNOTATION: "-----BEGIN CERT"}),
+        sw.signature_layer(payload, sw.sign(key, payload)),
+        sw.signature_layer(payload, sw.sign(other, payload),
+                           annotations={sw.CERTIFICATE_ANNOTATION: "-----BEGIN CERT"}),
     ])
     push_artifact(registry, repo, sig, sw.cosign_tag(digest, "sig"))
-    envelope = sw.dsse_envelope(sw.in_toto_statement(name, digest, SLSA, {"builder": {
-        "id": "https://github.com/actions/runner"}}), key)
-    att = sw.cosign_manifest([sw.attestation_layer(envelope, SLSA)])
+    envelope = sw.dsse_envelope(key, sw.in_toto_statement(digest, SLSA, {"builder": {
+        "id": "https://github.com/actions/runner"}}, name=name))
+    att = sw.cosign_manifest([sw.attestation_layer(envelope, predicate_type=SLSA)])
     push_artifact(registry, repo, att, sw.cosign_tag(digest, "att"))
     bundle = sw.bundle_artifact(bundle_bytes, digest, sw.OCI_MANIFEST, len(built.manifest))
     push_artifact(registry, repo, bundle)
     if fallback_index:
         push_artifact(registry, repo, sw.referrers_index([bundle]), sw.cosign_tag(digest, ""))
-    return Signed(repo, built, payload, sig, att, bundle, envelope)
+    return Signed(repo, built, payload, sig, att, bundle, envelope.json())
 
 
 def test_every_scheme_finds_exactly_what_was_pushed(
@@ -135,7 +136,7 @@ def test_real_cosign_keyless_signature_round_trips(
            "dir-img-cosign-fulcio-rekor-valid/signature-1").read_bytes()
     doc: dict[str, Any] = json.loads(raw[raw.index(b"{"):])
     payload = base64.b64decode(doc["payload"])
-    layer = sw.Layer(payload, doc["mimeType"], doc["annotations"])
+    layer = sw.Layer(doc["mimeType"], payload, doc["annotations"])
     repo = f"team/keyless-{secrets.token_hex(3)}"
     digest = push_image(plain_registry, f"{repo}:v1",
                         ImageSpec(layers=[{"/k": secrets.token_bytes(8)}]), tmp_path)
@@ -214,8 +215,10 @@ def test_signature_of_the_index_is_found_for_a_platform_image(
     repo = f"team/multi-{secrets.token_hex(3)}"
     push_image(plain_registry, f"{repo}:v1", index, tmp_path)
     key = ec.generate_private_key(ec.SECP256R1())
-    payload = sw.simple_signing_payload(f"{plain_registry.host}/{repo}", index.digest)
-    push_artifact(plain_registry, repo, sw.cosign_manifest([sw.signature_layer(payload, key)]),
+    payload = sw.simple_signing_payload(digest=index.digest,
+                                        reference=f"{plain_registry.host}/{repo}")
+    sig = sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))])
+    push_artifact(plain_registry, repo, sig,
                   sw.cosign_tag(index.digest, "sig"))
     image = open_image(f"{plain_registry.host}/{repo}:v1", "linux/arm64")
     assert subject_digests(image) == (image.manifest_digest, index.digest)
@@ -232,8 +235,10 @@ def test_signature_source_for_a_local_image(plain_registry: RegistryServer,
     assert isinstance(built, BuiltImage)
     repo = f"team/sigs-{secrets.token_hex(3)}"
     key = ec.generate_private_key(ec.SECP256R1())
-    payload = sw.simple_signing_payload(f"{plain_registry.host}/{repo}", built.manifest_digest)
-    push_artifact(plain_registry, repo, sw.cosign_manifest([sw.signature_layer(payload, key)]),
+    payload = sw.simple_signing_payload(digest=built.manifest_digest,
+                                        reference=f"{plain_registry.host}/{repo}")
+    sig = sw.cosign_manifest([sw.signature_layer(payload, sw.sign(key, payload))])
+    push_artifact(plain_registry, repo, sig,
                   sw.cosign_tag(built.manifest_digest, "sig"))
     image = open_image(f"oci:{layout}:v1")
     options = RegistryOptions(signature_repository=f"{plain_registry.host}/{repo}")
