@@ -1,9 +1,16 @@
 """Run the secret rules over one file's bytes, fast.
 
-The hot path per file is one multi-keyword pass (:mod:`keyword_index`: every rule keyword at
-once, case-insensitively) and nothing else unless a keyword occurs. Only the rules whose
-keywords occur run, and only on the lines that hold a keyword (``multiline`` rules: on the
-whole content; ``word``/``line``-anchored rules: one anchored match per keyword).
+The hot path per file is one multi-literal pass (:mod:`keyword_index`) and nothing else unless
+one occurs. Each rule is started by *triggers*:
+
+* when its regex proves that every match holds one of a few literals at a known distance from
+  its start (:mod:`regex_literals`: ``EAA`` opening a Facebook token, ``AKIA`` an AWS key ID),
+  those literals, looked for exactly as the regex matches them (case-sensitively unless it
+  ignores case), and the regex is tried only at the starts they imply: what a search of the
+  line would find, without searching the line;
+* otherwise its keywords (ASCII case-insensitively), and the regex runs on each line holding
+  one (``multiline`` rules: on the whole content; ``word``/``line``-anchored rules: one
+  anchored match per keyword, after the rule's ``keyword_context`` check when it has one).
 
 Binary files (a NUL byte in the first 8 KiB, or a known binary magic number) are scanned as
 their printable ASCII runs of at least 8 characters: a token baked into a compiled program or a
@@ -20,7 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gate.analyzers.secrets import filters
-from gate.analyzers.secrets.keyword_index import Hit, KeywordIndex, best_index
+from gate.analyzers.secrets.keyword_index import Hit, Keyword, KeywordIndex, best_index
+from gate.analyzers.secrets.regex_literals import anchors
 from gate.analyzers.secrets.rule_model import SecretRule
 from gate.analyzers.secrets.rules import RULES
 from gate.models import Fingerprint
@@ -86,11 +94,14 @@ class _CompiledRule:
     paths: re.Pattern[str] | None
     requires: re.Pattern[bytes] | None
     allow_regexes: tuple[re.Pattern[str], ...]
+    context: re.Pattern[bytes] | None
 
 
 def _compile(index: int, rule: SecretRule) -> _CompiledRule:
-    if not rule.keywords or any(k != k.lower() or not k.isascii() for k in rule.keywords):
-        raise ValueError(f"rule {rule.id}: keywords must be non-empty lowercase ASCII")
+    if not rule.keywords or any(
+        k != k.lower() or not k.isascii() or "\n" in k for k in rule.keywords
+    ):
+        raise ValueError(f"rule {rule.id}: keywords must be non-empty one-line lowercase ASCII")
     if rule.anchor not in ("none", "word", "line") or (rule.anchor != "none" and rule.multiline):
         raise ValueError(f"rule {rule.id}: anchor must be none, word or line (not multiline)")
     regex = re.compile(rule.regex.encode("ascii"))
@@ -103,22 +114,77 @@ def _compile(index: int, rule: SecretRule) -> _CompiledRule:
         paths=re.compile(rule.paths) if rule.paths else None,
         requires=re.compile(rule.requires.encode("ascii")) if rule.requires else None,
         allow_regexes=tuple(re.compile(p) for p in rule.allow_regexes),
+        context=re.compile(rule.keyword_context.encode("ascii")) if rule.keyword_context else None,
     )
 
 
 _COMPILED: tuple[_CompiledRule, ...] = tuple(_compile(i, r) for i, r in enumerate(RULES))
-_KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in RULES for k in r.keywords}))
-_RULES_BY_KEYWORD: tuple[tuple[int, ...], ...] = tuple(
-    tuple(c.index for c in _COMPILED if k in c.rule.keywords) for k in _KEYWORDS
-)
-# A DFA: about twice the throughput of the default NFA for this keyword count, for a few MB
-# of memory built once per process.
-# Keywords that only trigger whole-content rules: in a text file their first hit is enough.
+
+
+@dataclass(frozen=True)
+class _Use:
+    """What a hit of one trigger means for one rule."""
+
+    rule: int
+    offsets: tuple[int, ...] | None
+    """Anchored rule: how far before the trigger a match can start. None: the trigger is one
+    of the rule's keywords and the rule's region logic applies (line, word, whole content)."""
+    keyword_at: int
+    """Where a keyword of the rule starts inside the trigger: regions (the line, the printable
+    run of a binary) are found from the keyword, so they are the ones the keyword gives."""
+    keyword_len: int
+    context: re.Pattern[bytes] | None
+
+
+def _plan() -> tuple[tuple[Keyword, ...], tuple[tuple[_Use, ...], ...]]:
+    """The triggers to look for and, for each, the rules it starts."""
+    uses: dict[Keyword, list[_Use]] = {}
+    for compiled in _COMPILED:
+        rule = compiled.rule
+        # Multiline rules search the whole content from their first keyword (a cheap, literal-
+        # led search there); word/line-anchored ones match at the word or line of each hit.
+        found = (
+            anchors(compiled.regex.pattern, rule.keywords)
+            if rule.anchor == "none" and not rule.multiline
+            else None
+        )
+        if found is None:
+            for keyword in rule.keywords:
+                use = _Use(compiled.index, None, 0, len(keyword), compiled.context)
+                uses.setdefault(Keyword(keyword), []).append(use)
+            continue
+        for anchor in found:
+            use = _Use(compiled.index, anchor.offsets, anchor.keyword_at, len(anchor.keyword), None)
+            trigger = Keyword(anchor.literal.decode("ascii"), anchor.caseless)
+            uses.setdefault(trigger, []).append(use)
+    triggers = tuple(sorted(uses))
+    return triggers, tuple(tuple(uses[t]) for t in triggers)
+
+
+TRIGGERS, _USES = _plan()
+"""Every literal the prefilter looks for, and the rules each one starts."""
+# Triggers that only start whole-content rules: in a text file their first hit is enough.
 _WHOLE_CONTENT_ONLY: tuple[bool, ...] = tuple(
-    all(_COMPILED[i].rule.multiline for i in rules) for rules in _RULES_BY_KEYWORD
+    all(_COMPILED[u.rule].rule.multiline for u in uses) for uses in _USES
 )
-KEYWORD_INDEX: KeywordIndex = best_index(_KEYWORDS)
+_PATH_RULES = tuple(c.index for c in _COMPILED if c.paths is not None)
+_USES_BY_PATHS: dict[frozenset[int], tuple[tuple[_Use, ...], ...]] = {}
+KEYWORD_INDEX: KeywordIndex = best_index(TRIGGERS)
 """The prefilter engine in use (Hyperscan or Aho-Corasick; identical hits)."""
+
+
+def _uses_for(path: str | None) -> tuple[tuple[_Use, ...], ...]:
+    """``_USES`` without the file-format rules whose ``paths`` do not match ``path``."""
+    active = frozenset(
+        i for i in _PATH_RULES if path and _COMPILED[i].paths.search(path)  # type: ignore[union-attr]
+    )
+    table = _USES_BY_PATHS.get(active)
+    if table is None:
+        table = _USES_BY_PATHS[active] = tuple(
+            tuple(u for u in uses if _COMPILED[u.rule].paths is None or u.rule in active)
+            for uses in _USES
+        )
+    return table
 
 
 @dataclass(frozen=True)
@@ -228,58 +294,83 @@ def _word_start(data: bytes, start: int, lo: int) -> int:
     return pos
 
 
-def _regions(
-    data: bytes, hits: list[Hit], path: str | None, binary: bool
-) -> dict[tuple[int, int], int]:
-    """(rule index, region start) -> region end, for every rule a keyword triggered."""
-    regions: dict[tuple[int, int], int] = {}
-    path_ok: dict[int, bool] = {}
+@dataclass
+class _Regions:
+    """Where each triggered rule's regex runs in one file."""
+
+    spans: dict[tuple[int, int], int] = field(default_factory=dict)
+    """(rule index, region start) -> region end."""
+    starts: dict[int, list[int]] = field(default_factory=dict)
+    """Anchored rules: rule index -> every position a match can start at (unsorted)."""
+
+
+def _regions(data: bytes, hits: list[Hit], path: str | None, binary: bool) -> _Regions:
+    """The regions of every rule a trigger started."""
+    found = _Regions()
+    regions = found.spans
+    uses_by_trigger = _uses_for(path)
     run_cache: dict[int, tuple[int, int]] = {}
     seen: set[int] = set()
     windows: list[tuple[int, int, int]] = []
-    for kw_index, start, end in hits:
-        if not binary and _WHOLE_CONTENT_ONLY[kw_index]:
+    size = len(data)
+    # Text: the line of the previous hit; hits come roughly in order, so most reuse it and a
+    # long line (minified JavaScript) is searched for its ends once, not once per hit.
+    line_lo, line_hi = 0, -1
+    for trigger, start, end in hits:
+        uses = uses_by_trigger[trigger]
+        if not uses:
+            continue
+        if not binary and _WHOLE_CONTENT_ONLY[trigger]:
             # Common ("://" in every URL): skip repeats before any other work.
-            if kw_index in seen:
+            if trigger in seen:
                 continue
-            seen.add(kw_index)
-        if binary:
-            bounds = run_cache.get(start)
-            if bounds is None:
-                bounds = run_cache[start] = _printable_run(data, start, end)
-            lo, hi = bounds
-            if hi - lo < MIN_PRINTABLE_RUN:
+            seen.add(trigger)
+        for use in uses:
+            if use.context is not None and use.context.match(data, end) is None:
                 continue
-        else:
-            lo, hi = 0, len(data)
-        line_start = line_end = -1
-        for rule_index in _RULES_BY_KEYWORD[kw_index]:
-            compiled = _COMPILED[rule_index]
-            if compiled.paths is not None:
-                ok = path_ok.get(rule_index)
-                if ok is None:
-                    ok = path_ok[rule_index] = bool(path and compiled.paths.search(path))
-                if not ok:
+            kw_start = start + use.keyword_at
+            kw_end = kw_start + use.keyword_len
+            if binary:
+                bounds = run_cache.get(kw_start)
+                if bounds is None:
+                    bounds = run_cache[kw_start] = _printable_run(data, kw_start, kw_end)
+                lo, hi = bounds
+                if hi - lo < MIN_PRINTABLE_RUN:
                     continue
+            else:
+                lo, hi = 0, size
+            compiled = _COMPILED[use.rule]
             if compiled.rule.multiline:
                 if hi - lo > _WHOLE_TEXT_LIMIT:
                     windows.append(
-                        (rule_index, max(lo, start - _MULTILINE_WINDOW),
-                         min(hi, end + _MULTILINE_WINDOW))
+                        (use.rule, max(lo, kw_start - _MULTILINE_WINDOW),
+                         min(hi, kw_end + _MULTILINE_WINDOW))
                     )
                 else:
-                    regions.setdefault((rule_index, lo), hi)
+                    regions.setdefault((use.rule, lo), hi)
                 continue
-            if line_start < 0:
-                line_start = max(lo, data.rfind(b"\n", lo, start) + 1)
-                nl = data.find(b"\n", end, hi)
+            if binary:
+                line_start = max(lo, data.rfind(b"\n", lo, kw_start) + 1)
+                nl = data.find(b"\n", kw_end, hi)
                 line_end = hi if nl < 0 else nl
-            if compiled.rule.anchor == "word":
-                regions.setdefault((rule_index, _word_start(data, start, line_start)), line_end)
             else:
-                regions.setdefault((rule_index, line_start), line_end)
+                if not (line_lo <= kw_start and kw_end <= line_hi):
+                    line_lo = data.rfind(b"\n", 0, kw_start) + 1
+                    nl = data.find(b"\n", kw_end)
+                    line_hi = size if nl < 0 else nl
+                line_start, line_end = line_lo, line_hi
+            if use.offsets is not None:
+                regions.setdefault((use.rule, line_start), line_end)
+                starts = found.starts.get(use.rule)
+                if starts is None:
+                    starts = found.starts[use.rule] = []
+                starts.extend(start - offset for offset in use.offsets)
+            elif compiled.rule.anchor == "word":
+                regions.setdefault((use.rule, _word_start(data, kw_start, line_start)), line_end)
+            else:
+                regions.setdefault((use.rule, line_start), line_end)
     _merge_windows(regions, windows)
-    return regions
+    return found
 
 
 def _merge_windows(
@@ -313,9 +404,33 @@ def _accept(compiled: _CompiledRule, groups: dict[str, str]) -> bool:
     return rule.validator is None or rule.validator(groups)
 
 
-def _candidates(data: bytes, regions: dict[tuple[int, int], int]) -> Iterator[_Candidate]:
+def _anchored_matches(
+    regex: re.Pattern[bytes], data: bytes, starts: list[int], lo: int, hi: int
+) -> list[re.Match[bytes]]:
+    """What ``regex.finditer(data, lo, hi)`` finds, when every match of ``regex`` starts at
+    one of ``starts`` (sorted): only those positions are tried, in order, each from the end of
+    the previous match on, as finditer does. ``match`` at a position sees the bytes before it
+    (look-behinds) exactly as finditer's search does; matches are never empty (they hold a
+    literal)."""
+    found: list[re.Match[bytes]] = []
+    resume = lo
+    for index in range(bisect.bisect_left(starts, lo), len(starts)):
+        position = starts[index]
+        if position >= hi:
+            break
+        if position < resume:
+            continue
+        m = regex.match(data, position, hi)
+        if m is not None:
+            found.append(m)
+            resume = m.end()
+    return found
+
+
+def _candidates(data: bytes, found: _Regions) -> Iterator[_Candidate]:
     requires_ok: dict[int, bool] = {}
-    for (rule_index, lo), hi in sorted(regions.items()):
+    anchored: dict[int, list[int]] = {}
+    for (rule_index, lo), hi in sorted(found.spans.items()):
         compiled = _COMPILED[rule_index]
         if compiled.requires is not None:
             ok = requires_ok.get(rule_index)
@@ -323,12 +438,19 @@ def _candidates(data: bytes, regions: dict[tuple[int, int], int]) -> Iterator[_C
                 ok = requires_ok[rule_index] = compiled.requires.search(data) is not None
             if not ok:
                 continue
-        if compiled.rule.anchor == "none":
-            found: Iterable[re.Match[bytes]] = compiled.regex.finditer(data, lo, hi)
+        if rule_index in found.starts:
+            starts = anchored.get(rule_index)
+            if starts is None:
+                starts = anchored[rule_index] = sorted(set(found.starts[rule_index]))
+            matches: Iterable[re.Match[bytes]] = _anchored_matches(
+                compiled.regex, data, starts, lo, hi
+            )
+        elif compiled.rule.anchor == "none":
+            matches = compiled.regex.finditer(data, lo, hi)
         else:
             one = compiled.regex.match(data, lo, hi)
-            found = (one,) if one is not None else ()
-        for m in found:
+            matches = (one,) if one is not None else ()
+        for m in matches:
             groups = {
                 name: value.decode("utf-8", "surrogateescape")
                 for name, value in m.groupdict().items()
@@ -400,7 +522,7 @@ def scan_bytes(
     if is_archive(data[:16], path):
         notes[NOTE_ARCHIVE] = 1
     regions = _regions(data, KEYWORD_INDEX.hits(data), path, binary)
-    if not regions:
+    if not regions.spans:
         return ScanOutcome((), notes, len(data))
     kept = _resolve_overlaps(list(_candidates(data, regions)))
     return ScanOutcome(tuple(_to_matches(data, kept)), notes, len(data))

@@ -35,6 +35,11 @@ class SecretRule:
     """Lowercase literal substrings; the regex runs only near content holding one of them.
     Every possible match must contain one of them on the same line (or, for ``multiline``
     rules, anywhere in the file)."""
+    keyword_context: str | None = None
+    """Regex matched right after each keyword occurrence (on the file's bytes, before any other
+    work): where it does not match, that occurrence cannot be part of a match and starts
+    nothing. It must accept whatever the rule's ``regex`` can consume after the keyword
+    (``password`` in ``tokens.password()`` is skipped; in ``password = "..."`` it is not)."""
     multiline: bool = False
     """False: the regex runs on each line holding a keyword. True: on the whole content."""
     anchor: str = "none"

@@ -1306,6 +1306,11 @@ URL_AND_GENERIC_RULES: tuple[SecretRule, ...] = (
             r"(?:=|:=|=>|:|\|\|=)\s*(?P<q>[\"'`])(?P<secret>[^\s\"'`]{8,200})(?P=q)"
         ),
         keywords=_GENERIC_KEYWORDS,
+        # The regex matches at the start of the word holding a keyword, and that whole word
+        # is the key (it ends where the assignment starts): after any keyword in it come the
+        # rest of the name, the assignment, a quote and at least 8 value characters. Most
+        # occurrences in code (``tokens.push(``, ``this.token = t``) fail this at once.
+        keyword_context=r"""[A-Za-z0-9_.-]*["'`]?\s*(?:=|:=|=>|:|\|\|=)\s*["'`][^\s"'`]{8}""",
         anchor="word",
         generic=True,
         validator=_generic_ok,

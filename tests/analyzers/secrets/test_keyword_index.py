@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 from gate.analyzers.secrets import detector
-from gate.analyzers.secrets.keyword_index import AhoCorasickIndex, HyperscanIndex, best_index
+from gate.analyzers.secrets.keyword_index import (
+    AhoCorasickIndex,
+    HyperscanIndex,
+    Keyword,
+    best_index,
+)
 
 from .samples import samples
 
-KEYWORDS = detector._KEYWORDS
+KEYWORDS = detector.TRIGGERS
 
 
 def _corpus() -> list[bytes]:
@@ -44,9 +49,37 @@ def test_engines_agree() -> None:
         assert sorted(fast.hits(data)) == sorted(portable.hits(data))
 
 
-def test_hits_are_case_insensitive_and_overlapping() -> None:
-    index = AhoCorasickIndex(["sk_live_", "live_", "token"])
+def test_the_rule_set_has_both_kinds_of_keyword() -> None:
+    assert any(k.caseless for k in KEYWORDS) and any(not k.caseless for k in KEYWORDS)
+
+
+def _engines() -> list[type[AhoCorasickIndex] | type[HyperscanIndex]]:
+    engines: list[type[AhoCorasickIndex] | type[HyperscanIndex]] = [AhoCorasickIndex]
+    if best_index(KEYWORDS).name == "hyperscan":
+        engines.append(HyperscanIndex)
+    return engines
+
+
+@pytest.mark.parametrize("engine", _engines())
+def test_hits_are_case_insensitive_and_overlapping(
+    engine: type[AhoCorasickIndex] | type[HyperscanIndex],
+) -> None:
+    index = engine([Keyword("sk_live_"), Keyword("live_"), Keyword("token")])
     assert sorted(index.hits(b"SK_LIVE_x Token")) == [(0, 0, 8), (1, 3, 8), (2, 10, 15)]
+
+
+@pytest.mark.parametrize("engine", _engines())
+def test_exact_keywords_match_only_as_written(
+    engine: type[AhoCorasickIndex] | type[HyperscanIndex],
+) -> None:
+    index = engine([Keyword("EAA", caseless=False), Keyword("eaa"), Keyword("ghp_", False)])
+    hits = sorted(index.hits(b"eaa EAA Eaa ghp_ GHP_"))
+    assert hits == [(0, 4, 7), (1, 0, 3), (1, 4, 7), (1, 8, 11), (2, 12, 16)]
+
+
+def test_keywords_must_be_distinct() -> None:
+    with pytest.raises(ValueError):
+        AhoCorasickIndex([Keyword("eaa"), Keyword("eaa")])
 
 
 def test_engine_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
