@@ -8,15 +8,23 @@ or that Python's tar reader would read differently from Go's ``archive/tar`` (wh
 containerd and BuildKit extract with) raises :class:`~gate.errors.UnsafeImageError` naming the
 layer and the path; a corrupt or truncated tar is an :class:`~gate.errors.ImageError`. The
 decisions, entry by entry, are in ``docs/image-sources.md``.
+
+Headers are read by Python's ``tarfile`` -- its reading is the reference every check above was
+written against -- except that a plain header (a file, directory, link, device or FIFO in the
+ustar/GNU/v7 layout, octal numbers, unsigned checksum, no PAX or GNU extension before it and no
+PAX global header in force) is decoded here by :func:`_plain_header`, step for step as
+``tarfile`` decodes it, at a fraction of the cost: a layer has tens of thousands of them. Any
+other header goes to ``tarfile`` itself.
 """
 
 from __future__ import annotations
 
 import posixpath
+import struct
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from gate.errors import ImageError, UnsafeImageError
 from gate.sources.image.blob_stream import DEFAULT_MAX_UNCOMPRESSED
@@ -67,13 +75,117 @@ class TarSource(Protocol):
     def tell(self) -> int: ...
 
 
+class _Header(NamedTuple):
+    """The fields of one member header the walk uses (a ``tarfile.TarInfo`` subset)."""
+
+    name: str
+    linkname: str
+    type: bytes
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    offset_data: int
+    sparse: tarfile.TarInfo | None
+    """The TarInfo of a sparse member (read through ``tarfile``), else None."""
+
+
+def _from_tarinfo(info: tarfile.TarInfo) -> _Header:
+    return _Header(info.name, info.linkname, info.type, info.mode, info.uid, info.gid,
+                   info.size, info.offset_data, info if info.issparse() else None)  # fmt: skip
+
+
+# POSIX ustar header (pax "ustar Interchange Format"): name, mode, uid, gid, size, mtime,
+# chksum, typeflag, linkname, magic+version, uname, gname, devmajor, devminor, prefix.
+_USTAR = struct.Struct("100s8s8s8s12s12s8s1s100s8s32s32s8s8s155s12x")
+_PLAIN_TYPES = frozenset({tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE, tarfile.DIRTYPE,
+                          tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE,
+                          tarfile.FIFOTYPE})  # fmt: skip
+_DATA_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+"""``TarInfo.isreg()`` types: the only plain ones whose data blocks follow the header."""
+
+
+def _octal(field: bytes) -> int:
+    """``tarfile.nti`` for an octal field; ValueError where it might differ (left to tarfile):
+    the base-256 form and anything ``int`` does not take as it stands (``int`` reads bytes with
+    the grammar ``tarfile`` applies to their ASCII text, so where it succeeds they agree)."""
+    if field[0] in (0o200, 0o377):
+        raise ValueError("base-256 number")
+    end = field.find(b"\0")
+    digits = field if end < 0 else field[:end]
+    return int(digits, 8) if digits else 0
+
+
+def _text(field: bytes) -> str:
+    """``tarfile.nts`` with the walk's encoding (UTF-8, undecodable bytes kept as escapes)."""
+    end = field.find(b"\0")
+    return (field if end < 0 else field[:end]).decode("utf-8", "surrogateescape")
+
+
+def _plain_header(block: bytes, offset_data: int) -> _Header | None:
+    """The member ``block`` describes, decoded as ``TarInfo.frombuf`` then ``_proc_builtin``
+    decode it; None unless it is a plain header (see the module docstring)."""
+    if len(block) != _BLOCK or block[156:157] not in _PLAIN_TYPES:
+        return None
+    (name_f, mode_f, uid_f, gid_f, size_f, mtime_f, chksum_f, kind, link_f, _magic, _uname,
+     _gname, major_f, minor_f, prefix_f) = _USTAR.unpack(block)  # fmt: skip
+    try:
+        chksum = _octal(chksum_f)
+        mode, uid, gid, size = _octal(mode_f), _octal(uid_f), _octal(gid_f), _octal(size_f)
+        # Not used, but tarfile refuses a header whose numbers do not parse.
+        _octal(mtime_f), _octal(major_f), _octal(minor_f)
+    except ValueError:
+        return None
+    # The checksum field counts as eight spaces. A header summed with signed bytes (old Sun
+    # and NeXT tars) goes to tarfile, which accepts both sums; an all-zero block (the end of
+    # the archive) fails this too.
+    if chksum != 256 + sum(block) - sum(chksum_f):
+        return None
+    name = _text(name_f)
+    if kind == tarfile.AREGTYPE and name.endswith("/"):
+        kind = tarfile.DIRTYPE  # v7 tar: a directory is a regular file named with a slash
+    if kind == tarfile.DIRTYPE:
+        name = name.rstrip("/")
+    prefix = _text(prefix_f)
+    if prefix:
+        name = prefix + "/" + name
+        if kind == tarfile.DIRTYPE:
+            name = name.rstrip("/")
+    return _Header(name, _text(link_f), kind, mode, uid, gid, size, offset_data, None)
+
+
+def _next_plain(archive: tarfile.TarFile, stream: TarSource) -> _Header | None:
+    """The next member if its header is plain, read as ``TarFile.next`` would read it (and the
+    archive's offset moved past it); None, with the stream back at the header, otherwise."""
+    if archive.pax_headers:
+        return None  # a PAX global header applies to every later member: tarfile's job
+    offset = archive.offset
+    if offset != stream.tell():
+        # TarFile.next's check that the previous member's data is all there.
+        stream.seek(offset - 1)
+        if not stream.read(1):
+            raise tarfile.ReadError("unexpected end of data")
+    block = stream.read(_BLOCK)
+    header = _plain_header(block, offset + _BLOCK)
+    if header is None:
+        stream.seek(offset)
+        return None
+    end = header.offset_data
+    if header.type in _DATA_TYPES:
+        # TarInfo._block, even for the negative sizes an octal field can spell ("-1000").
+        blocks, remainder = divmod(header.size, _BLOCK)
+        end += (blocks + 1 if remainder else blocks) * _BLOCK
+    archive.offset = end
+    return header
+
+
 class _Entry:
     """One entry while the layer streams; ``read`` is valid until the next entry."""
 
     __slots__ = ("_archive", "_consumed", "_info", "_source", "meta")
 
     def __init__(
-        self, meta: EntryMeta, info: tarfile.TarInfo, archive: tarfile.TarFile, source: TarSource
+        self, meta: EntryMeta, info: _Header, archive: tarfile.TarFile, source: TarSource
     ) -> None:
         self.meta = meta
         self._info = info
@@ -88,8 +200,8 @@ class _Entry:
         count = remaining if limit is None else max(0, min(limit, remaining))
         if count == 0:
             return b""
-        if self._info.issparse():
-            handle = self._archive.extractfile(self._info)
+        if self._info.sparse is not None:
+            handle = self._archive.extractfile(self._info.sparse)
             if handle is None:
                 return b""
             with handle:
@@ -108,6 +220,9 @@ def _clean(name: str, what: str, kind: str = "member") -> str:
     """``/abs`` form of a member name; refuses absolute names and ``..`` components."""
     if name.startswith("/"):
         raise UnsafeImageError(f"{what}: absolute {kind} path {name!r}")
+    wrapped = f"/{name}/"
+    if "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped:
+        return wrapped[:-1]  # already clean: no empty, "." or ".." component (the usual case)
     parts = [part for part in name.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise UnsafeImageError(f"{what}: {kind} path {name!r} contains '..'")
@@ -172,14 +287,21 @@ def iter_entries(
     # one: that is checked across layers (gate.analyzers.hard_links); a directory of this
     # layer is refused here, while it streams.
     directories: set[str] = set()
+    first = True
     while True:
         try:
-            info = archive.next()
+            # The first member always through tarfile: TarFile reads it when it opens, with
+            # its own handling of an empty or non-tar stream.
+            info = None if first else _next_plain(archive, stream)
+            if info is None:
+                member = archive.next()
+                info = None if member is None else _from_tarinfo(member)
         except (tarfile.TarError, ValueError, OverflowError) as exc:
             # ValueError/OverflowError: malformed numbers in PAX or GNU sparse records.
             raise ImageError(f"{what} is not a readable tar: {exc}") from None
         except EOFError:
             raise ImageError(f"{what} is truncated") from None
+        first = False
         _check_global_headers(archive, what)
         if info is None:
             _check_end(stream, archive.offset, what)
@@ -264,7 +386,7 @@ def _check_end(stream: TarSource, offset: int, what: str) -> None:
         position += len(chunk)
 
 
-def _meta(info: tarfile.TarInfo, path: str, what: str) -> EntryMeta | None:
+def _meta(info: _Header, path: str, what: str) -> EntryMeta | None:
     kind = _TYPES[info.type]
     link: str | None = None
     if kind == EntryType.SYMLINK:
