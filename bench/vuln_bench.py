@@ -16,11 +16,20 @@ In one run it times:
 * warm matching in-process: opening the cached index, looking up every package, evaluating
   the candidate records, merging aliases into findings (median of 5 runs);
 * a whole warm scan as a fresh process (interpreter start, imports, index open, matching),
-  with CPU seconds and peak memory.
+  with CPU seconds and peak memory;
+* issue 4's target as the product runs it: an OCI image layout written with
+  ``gate/testing/image_writer.py`` from this machine's real package data (layer 1 the dpkg
+  status and os-release, layer 2 the Python ``*.dist-info``/``*.egg-info`` metadata at their
+  paths, layer 3 the ``node_modules`` package.json files of ``bench/work/nodeapp`` if it
+  exists), inventoried by gate itself (1,000+ packages required) and checked by
+  ``gate check --image oci:DIR --checks vulnerabilities`` as fresh processes: cold (fresh cache
+  dir, index built), warm with the layer cache emptied before each run (the inventory really
+  runs; the target row), warm with layer results cached, and ``--no-cache``; exit 2 stops
+  the benchmark.
 
 and writes the numbers to the ``vuln-matching`` section of docs/benchmarks.md.
 
-    python bench/vuln_bench.py
+    python bench/vuln_bench.py [--nodeapp DIR] [--repeat N] [--no-write]
 """
 
 from __future__ import annotations
@@ -28,16 +37,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, machine, timed, write_section
+from bench.benchlib import REPO, Timing, machine, timed, write_section
 
 SHARED = REPO.parent / "shared" / "data"
 ADVISORIES = SHARED / "advisories"
@@ -148,6 +160,72 @@ def collect_packages() -> tuple[list[dict[str, Any]], dict[str, int]]:
     return packages, counts
 
 
+def _site_dirs() -> list[Path]:
+    """The host's Python site/dist-packages directories, as their paths are written."""
+    import site
+    import sysconfig
+
+    found = [
+        *site.getsitepackages(),
+        sysconfig.get_paths()["purelib"],
+        *(p for p in sys.path if p.endswith(("site-packages", "dist-packages"))),
+        "/usr/lib/python3/dist-packages",
+        *map(str, Path("/usr/local/lib").glob("python3*/dist-packages")),
+        *map(str, Path("/usr/lib").glob("python3.*/site-packages")),
+    ]
+    return [Path(d) for d in dict.fromkeys(found) if Path(d).is_dir()]
+
+
+def _with_parents(files: dict[str, Any]) -> dict[str, Any]:
+    """``files`` (image path -> entry) preceded by a directory entry for each parent, in
+    archive order, as a real layer tar has them."""
+    from gate.testing.image_writer import Dir
+
+    out: dict[str, Any] = {}
+    for path in sorted(files):
+        parts = path.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            out.setdefault("/" + "/".join(parts[:i]), Dir())
+        out[path] = files[path]
+    return out
+
+
+def image_layers(nodeapp: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Three layers of this machine's real package data, at their real paths: the dpkg
+    database and os-release; every ``*.dist-info/METADATA`` and ``*.egg-info`` PKG-INFO of the
+    Python site directories; the ``package.json`` files of ``nodeapp/node_modules`` under
+    ``/app``. The dpkg analyzer reads only the status file (no ``info/*.list``)."""
+    from gate.testing.image_writer import File, Symlink
+
+    os_release = Path("/etc/os-release")
+    base: dict[str, Any] = {"/var/lib/dpkg/status": File(Path("/var/lib/dpkg/status").read_bytes())}
+    if os_release.is_symlink():
+        target = os.readlink(os_release)
+        real = (os_release.parent / target).resolve()
+        base[str(real)] = File(real.read_bytes())
+        base["/etc/os-release"] = Symlink(target)
+    else:
+        base["/etc/os-release"] = File(os_release.read_bytes())
+    python: dict[str, Any] = {}
+    for site_dir in _site_dirs():
+        for meta in site_dir.glob("*.dist-info/METADATA"):
+            python[str(meta)] = File(meta.read_bytes())
+        for egg in site_dir.glob("*.egg-info"):
+            info = egg / "PKG-INFO" if egg.is_dir() else egg
+            if info.is_file():
+                python[str(info)] = File(info.read_bytes())
+    node: dict[str, Any] = {}
+    modules = nodeapp / "node_modules"
+    if modules.is_dir():
+        for manifest in modules.rglob("package.json"):
+            node["/app/" + str(manifest.relative_to(nodeapp))] = File(manifest.read_bytes())
+    files = {"dpkg status + os-release": base, "Python metadata": python, "npm package.json": node}
+    return (
+        [_with_parents(layer) for layer in files.values()],
+        {label: len(layer) for label, layer in files.items()},
+    )
+
+
 def _inventory(packages: list[dict[str, Any]]) -> Any:
     from gate.models import InstalledPackage, Inventory, PackageRef
 
@@ -192,10 +270,234 @@ def floor_read_and_decode() -> tuple[float, float, int, int]:
     return time.perf_counter() - start, time.process_time() - cpu, files, total
 
 
+POLICY = """extends = "default"
+[vulnerabilities]
+# every finding blocks, so exit 1 means findings and exit 0 none
+thresholds = { critical = 0, high = 0, medium = 0, low = 0, info = 0 }
+max_db_age_days = 0  # the shared advisory set is a fixed snapshot
+"""
+
+
+@dataclass
+class ImageRun:
+    label: str
+    timings: list[Timing]
+    findings: int
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(t.wall for t in self.timings)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(t.cpu for t in self.timings)
+
+    @property
+    def rss(self) -> float:
+        return max(t.peak_rss_mb for t in self.timings)
+
+
+def _gate_check(
+    ref: str, policy: Path, report: Path, cache: list[str], vuln_db: list[Path]
+) -> tuple[Timing, int]:
+    """One ``gate check`` of the vulnerabilities check as a fresh process; exit 2 (or any
+    exit that disagrees with the report's findings) stops the benchmark."""
+    report.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "gate",
+        "check",
+        "--image",
+        ref,
+        "--checks",
+        "vulnerabilities",
+        *(arg for db in vuln_db for arg in ("--vuln-db", str(db))),
+        "--policy",
+        str(policy),
+        "--json",
+        str(report),
+        "--quiet",
+        "--no-progress",
+        *cache,
+    ]
+    run = timed(cmd, env=dict(os.environ, PYTHONPATH=str(REPO)), cwd=REPO)
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"gate check exited {run.returncode}: {run.stderr.strip()}")
+    findings = len(json.loads(report.read_text())["findings"])
+    if run.returncode != (1 if findings else 0):
+        raise SystemExit(f"gate check exited {run.returncode} with {findings} findings")
+    return run, findings
+
+
+def image_bench(tmp: Path, nodeapp: Path, repeat: int) -> dict[str, Any]:
+    """Issue 4's target as the product runs it: an OCI layout of this machine's package data,
+    inventoried by gate itself and matched by ``gate check`` as fresh processes."""
+    from gate.analyzers.packages.inventory import count_by
+    from gate.layer_walk import WalkOptions
+    from gate.pipeline import run_inventory
+    from gate.testing.image_writer import ImageSpec, write_oci_layout
+
+    layers, files = image_layers(nodeapp)
+    layout = tmp / "image"
+    write_oci_layout(layout, ImageSpec(layers=layers), tag="bench")
+    ref = f"oci:{layout}:bench"
+    inventory, _ = run_inventory(ref, walk=WalkOptions(cache_dir=None, jobs=1))
+    ecosystems = count_by(inventory)
+    if len(inventory.packages) < 1000:
+        raise SystemExit(
+            f"gate's inventory found {len(inventory.packages)} packages in the "
+            "image; the benchmark needs 1,000"
+        )
+    policy, report, cache = tmp / "policy.toml", tmp / "report.json", tmp / "image-cache"
+    policy.write_text(POLICY)
+    with_cache = ["--cache-dir", str(cache)]
+    load = os.getloadavg()[0]
+    cold, findings = _gate_check(ref, policy, report, with_cache, SOURCES)
+    runs = [
+        ImageRun("cold: fresh cache dir (advisory index built, layers scanned)", [cold], findings)
+    ]
+    warm = []
+    for _ in range(repeat):
+        shutil.rmtree(cache / "layers", ignore_errors=True)
+        warm.append(_gate_check(ref, policy, report, with_cache, SOURCES))
+    runs.append(
+        ImageRun(
+            "warm: index cached, layer cache emptied before each run (inventory runs)",
+            [t for t, _ in warm],
+            warm[-1][1],
+        )
+    )
+    cached = [_gate_check(ref, policy, report, with_cache, SOURCES) for _ in range(repeat)]
+    runs.append(
+        ImageRun("warm: index and layer results cached", [t for t, _ in cached], cached[-1][1])
+    )
+    no_cache = _gate_check(ref, policy, report, ["--no-cache"], SOURCES)
+    runs.append(
+        ImageRun(
+            "`--no-cache` (no layer cache, and the index is built in memory again)",
+            [no_cache[0]],
+            no_cache[1],
+        )
+    )
+    # The issue names the whole directory; it also holds grype's non-OSV test records.
+    whole = timed(
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "check",
+            "--image",
+            ref,
+            "--checks",
+            "vulnerabilities",
+            "--vuln-db",
+            str(ADVISORIES),
+            "--policy",
+            str(policy),
+            "--quiet",
+            "--no-progress",
+            "--no-cache",
+        ],
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        cwd=REPO,
+    )
+    found = json.loads(report.read_text())["findings"]
+    hits = Counter(f"{f['package']['name']} {f['package']['version']}" for f in found)
+    # The same release found twice in one directory (site-packages, node_modules): one
+    # installation with two metadata files. Nested node_modules copies are separate installs.
+    places: dict[tuple[str, str, str, str], list[str]] = {}
+    for item in inventory.packages:
+        where = str(Path(item.found_in).parent.parent)
+        key = (item.package.ecosystem, item.package.name, item.package.version, where)
+        places.setdefault(key, []).append(item.found_in)
+    twice = {key[:3]: paths for key, paths in places.items() if len(paths) > 1}
+    return {
+        "files": files,
+        "packages": len(inventory.packages),
+        "ecosystems": ecosystems,
+        "hits": hits,
+        "twice": twice,
+        "os": inventory.os.pretty_name if inventory.os else "not detected",
+        "blobs": sum(f.stat().st_size for f in (layout / "blobs").rglob("*") if f.is_file()),
+        "runs": runs,
+        "load": load,
+        "whole": whole,
+    }
+
+
 def worker(args: argparse.Namespace) -> None:
     packages = json.loads(Path(args.worker).read_text())
     result = scan(packages, Path(args.cache))
     print(json.dumps({"findings": len(result.findings)}))
+
+
+def _findings_note(image: dict[str, Any]) -> str:
+    hits: Counter[str] = image["hits"]
+    note = ["Findings by package: " + ", ".join(f"{k} ({v})" for k, v in sorted(hits.items()))]
+    for (eco, name, version), paths in image["twice"].items():
+        each = hits.get(f"{name} {version}", 0) // len(paths)
+        where = ", ".join(f"`{p}`" for p in paths)
+        note.append(
+            f"{name} {version} ({eco}) is in the inventory {len(paths)} times from one "
+            f"directory, once per metadata file ({where}): one installation, so each of its "
+            f"{each} findings is reported {len(paths)} times"
+        )
+    return ". ".join(note) + "."
+
+
+def _image_section(image: dict[str, Any]) -> list[str]:
+    runs: list[ImageRun] = image["runs"]
+    warm = runs[1]
+    met = warm.wall < TARGET_SECONDS
+    whole: Timing = image["whole"]
+    whole_line = (whole.stderr.strip().splitlines() or [""])[-1]
+    files = image["files"]
+    return [
+        "### The whole product on an image (issue 4's target)",
+        "",
+        "An OCI image layout written with `gate/testing/image_writer.py` from this machine's "
+        f"real package data ({image['blobs'] / 1e6:.1f} MB of blobs): layer 1 "
+        f"`/var/lib/dpkg/status` and os-release ({files['dpkg status + os-release']} files), "
+        f"layer 2 every `*.dist-info/METADATA` and `*.egg-info` PKG-INFO of the host's Python "
+        f"site directories at their paths ({files['Python metadata']} files), layer 3 the "
+        f"`node_modules` package.json files of the bench's npm app under `/app` "
+        f"({files['npm package.json']} files). gate's own inventory finds "
+        f"{image['packages']} packages ("
+        + ", ".join(f"{k}: {v}" for k, v in sorted(image["ecosystems"].items()))
+        + f"; OS {image['os']}).",
+        "",
+        "Each row is `gate check --image oci:DIR --checks vulnerabilities` with the three OSV "
+        "sources above as `--vuln-db`, as a fresh process (interpreter start, imports, image "
+        "read, layer walk, inventory, matching, policy, JSON report), under a policy where any "
+        "finding blocks (exit 1 = findings; exit 2 stops the benchmark). "
+        f"Load average before these runs: {image['load']:.1f} on {os.cpu_count()} cores.",
+        "",
+        "| gate check on the image | wall s (median) | CPU s | peak RSS MB | runs (wall s) "
+        "| findings |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.label} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss:.0f} | "
+            + ", ".join(f"{t.wall:.2f}" for t in r.timings)
+            + f" | {r.findings} |"
+            for r in runs
+        ),
+        "",
+        _findings_note(image),
+        "",
+        f"Target (issue 4): inventory plus matching on an image of at least 1,000 packages, "
+        f"warm with the index built once, under {TARGET_SECONDS:.0f} s: "
+        + ("met" if met else "**not met**")
+        + f" ({warm.wall:.2f} s median wall, {warm.cpu:.2f} s CPU, inventory really running; "
+        f"{runs[2].wall:.2f} s with the layer results cached too). `--no-cache` turns off the "
+        "advisory index cache as well as the layer cache (both live under `--cache-dir`), so "
+        "it pays the index build on every run.",
+        "",
+        f"`--vuln-db ../{ADVISORIES.relative_to(REPO.parent).as_posix()}` as one directory (the "
+        f"issue's wording) exits {whole.returncode} after {whole.wall:.1f} s: "
+        f"`{whole_line}`. Besides the OSV records it holds grype's test records in other "
+        "formats (NVD, GitHub, CSAF...), so the three OSV directories are given instead.",
+    ]
 
 
 def main() -> None:
@@ -203,6 +505,13 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print, do not write the doc")
+    parser.add_argument(
+        "--nodeapp",
+        type=Path,
+        default=REPO / "bench" / "work" / "nodeapp",
+        help="npm project whose node_modules makes the image's third layer",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each warm image row")
     args = parser.parse_args()
     if args.worker:
         worker(args)
@@ -246,6 +555,7 @@ def main() -> None:
         )
         if process.returncode != 0:
             raise SystemExit(f"worker failed: {process.stderr}")
+        image = image_bench(Path(tmp), args.nodeapp, args.repeat)
     by_ecosystem: dict[str, int] = {}
     for f in result.findings:
         if f.package:
@@ -277,9 +587,7 @@ def main() -> None:
         f"{process.peak_rss_mb:.0f} MB peak RSS) | {process.wall:.2f} | {process.cpu:.2f} | "
         f"{process.cpu / floor_cpu:.2f} |",
         "",
-        f"Target: warm matching under {TARGET_SECONDS:.0f} s: "
-        + ("met" if warm < TARGET_SECONDS else "**not met**")
-        + f" ({warm:.2f} s wall, {warm_cpu:.2f} s CPU). "
+        f"Warm matching in-process: {warm:.2f} s wall, {warm_cpu:.2f} s CPU. "
         f"Result: {stats.get('findings', 0)} findings on "
         f"{stats.get('vulnerable_packages', 0)} packages ("
         + ", ".join(f"{k}: {v}" for k, v in sorted(by_ecosystem.items()))
@@ -287,6 +595,8 @@ def main() -> None:
         f"{stats.get('advisories_considered', 0)} records evaluated. No Debian or Alpine "
         "advisories are in the shared set, so the dpkg/apk packages are looked up and find "
         "none; the findings are the host's Python distributions.",
+        "",
+        *_image_section(image),
     ]
     body = "\n".join(lines)
     print(body)
