@@ -164,11 +164,12 @@ def _match_inventory(
     info = source.info
     updated = info.updated
     age = _age_days(updated, today)
-    detail = describe(info) + (f" ({age} days old)" if age is not None else "")
+    detail = describe(info, age)
     notes = [ScanNote(NOTE_DATABASE, info.records, detail), *notes_of(match_stats)]
     metadata: dict[str, PropertyValue] = {
         "advisory_db": info.source,
         "advisory_db_records": info.records,
+        "advisory_db_skipped_documents": info.skipped,
         "advisory_db_newest_record": info.newest_modified,
         "advisory_db_downloaded_at": info.downloaded_at,
         "advisory_db_age_days": age,

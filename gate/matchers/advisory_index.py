@@ -30,7 +30,7 @@ from pathlib import Path
 
 from gate.errors import AdvisoryDatabaseError
 from gate.matchers.ecosystems import normalize_name, parse_ecosystem
-from gate.matchers.osv import Advisory, load_json, parse_advisory, records_in
+from gate.matchers.osv import Advisory, is_osv_record, load_json, parse_advisory, records_in
 from gate.models import InstalledPackage
 
 INDEX_FORMAT = "1"
@@ -69,6 +69,10 @@ class DatabaseInfo:
     ecosystems: tuple[str, ...]
     """Ecosystem bases with at least one record."""
     index_path: str = ""
+    skipped: int = 0
+    """JSON documents in the source that are not OSV records (other advisory formats)."""
+    skipped_example: str = ""
+    """The file of the first one, for the report."""
 
     @property
     def updated(self) -> str | None:
@@ -227,8 +231,14 @@ def _fill(
     withdrawn = 0
     bases: set[str] = set()
     rows: list[tuple[str, str, int]] = []
+    skipped = 0
+    skipped_example = ""
     for where, data in files:
         for doc in records_in(load_json(data, where)):
+            if not is_osv_record(doc):
+                skipped += 1
+                skipped_example = skipped_example or where
+                continue
             advisory = parse_advisory(doc, where)
             if advisory.withdrawn:
                 withdrawn += 1
@@ -273,7 +283,17 @@ def _fill(
         downloaded_at=downloaded_at,
         built_at=_now(),
         ecosystems=tuple(sorted(bases)),
+        skipped=skipped,
+        skipped_example=skipped_example,
     )
+    if not ids and not withdrawn and skipped:
+        # A directory of another format (an NVD feed, a grype cache) must not pass as an empty
+        # database that finds nothing.
+        raise AdvisoryDatabaseError(
+            f"advisory database {source}: no OSV records, {skipped} JSON document(s) in "
+            f"another format (e.g. {skipped_example})",
+            hint="--vuln-db takes a directory or zip of OSV JSON files",
+        )
     meta = {
         "format": INDEX_FORMAT,
         "source": info.source,
@@ -283,6 +303,8 @@ def _fill(
         "downloaded_at": info.downloaded_at or "",
         "built_at": info.built_at,
         "ecosystems": json.dumps(list(info.ecosystems)),
+        "skipped": str(info.skipped),
+        "skipped_example": info.skipped_example,
     }
     conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     return info
@@ -329,6 +351,8 @@ class AdvisoryIndex:
                 built_at=meta["built_at"],
                 ecosystems=tuple(json.loads(meta["ecosystems"])),
                 index_path=str(path),
+                skipped=int(meta.get("skipped", "0")),
+                skipped_example=meta.get("skipped_example", ""),
             )
         except (KeyError, ValueError) as exc:
             conn.close()

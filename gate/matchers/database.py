@@ -63,10 +63,18 @@ def open_database(choice: DatabaseChoice) -> AdvisorySource:
     return AdvisoryIndex.open(index_path)
 
 
-def describe(info: DatabaseInfo) -> str:
+def describe(info: DatabaseInfo, age_days: int | None = None) -> str:
     updated = info.updated or "unknown date"
     what = "downloaded" if info.downloaded_at else "newest record"
-    return f"{info.source}: {info.records} records, {what} {updated}"
+    text = f"{info.source}: {info.records} records, {what} {updated}"
+    if age_days is not None:
+        text += f" ({age_days} days old)"
+    if info.skipped:
+        text += (
+            f"; {info.skipped} JSON document(s) in another advisory format skipped"
+            f" (e.g. {info.skipped_example})"
+        )
+    return text
 
 
 __all__ = [

@@ -204,6 +204,19 @@ def parse_advisory(doc: Any, where: str) -> Advisory:
     )
 
 
+_OSV_KEYS = frozenset(
+    {"modified", "affected", "schema_version", "aliases", "withdrawn", "published", "upstream"}
+)
+
+
+def is_osv_record(doc: Any) -> bool:
+    """Whether a JSON document claims to be an OSV record (it carries a key only the OSV schema
+    defines). Mirrors and test-data trees hold other advisory formats beside OSV (NVD, MSRC,
+    KEV...); those are skipped and counted, while a document that claims to be OSV and is
+    broken is still an error."""
+    return isinstance(doc, Mapping) and not _OSV_KEYS.isdisjoint(doc)
+
+
 def load_json(data: bytes, where: str) -> Any:
     """Decode one JSON file, as an :class:`AdvisoryDatabaseError` naming it when broken."""
     return parse_json(data, f"advisory file {where}", AdvisoryDatabaseError)
@@ -220,6 +233,7 @@ __all__ = [
     "Event",
     "Range",
     "ScoreEntry",
+    "is_osv_record",
     "load_json",
     "parse_advisory",
     "records_in",

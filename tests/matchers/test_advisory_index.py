@@ -13,7 +13,7 @@ import pytest
 
 from gate.errors import AdvisoryDatabaseError
 from gate.matchers.advisory_index import AdvisoryIndex, open_sources, source_identity
-from gate.matchers.database import DatabaseChoice, open_database
+from gate.matchers.database import DatabaseChoice, describe, open_database
 
 from .helpers import GO, PYPA
 
@@ -105,12 +105,45 @@ def test_broken_json_names_the_file(tmp_path: Path, shared_data: Path) -> None:
         open_sources([src], None)
 
 
-def test_a_non_osv_json_file_is_refused(tmp_path: Path, shared_data: Path) -> None:
+def test_a_source_with_no_osv_record_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "db"
     src.mkdir()
     (src / "nvd.json").write_text(json.dumps({"cve": {"id": "CVE-1"}}))
-    with pytest.raises(AdvisoryDatabaseError, match=r"nvd\.json: missing id"):
+    with pytest.raises(AdvisoryDatabaseError, match=r"no OSV records, 1 JSON document.*nvd\.json"):
         open_sources([src], None)
+
+
+def test_other_formats_beside_osv_are_skipped_and_counted(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    src = _copy(["jinja2/PYSEC-2019-217.json"], tmp_path / "db")
+    # grype's MSRC and KEV test files sit beside OSV records in the shared advisories tree
+    (src / "msrc.json").write_text(json.dumps([{"id": "CVE-2", "product": "x", "fixed_in": "1"}]))
+    (src / "kev.json").write_text(json.dumps({"catalogVersion": "1", "vulnerabilities": []}))
+    cache = tmp_path / "cache"
+    index = open_sources([src], cache)
+    assert (index.info.records, index.info.skipped) == (1, 2)
+    assert index.info.skipped_example.endswith(("msrc.json", "kev.json"))
+    index.close()
+    again = open_sources([src], cache)  # from the cached index: the count survives
+    assert again.info.skipped == 2
+    assert "2 JSON document(s) in another advisory format skipped" in describe(again.info)
+    again.close()
+
+
+def test_an_osv_record_without_id_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "db"
+    src.mkdir()
+    (src / "bad.json").write_text(json.dumps({"modified": "2024-01-01T00:00:00Z", "affected": []}))
+    with pytest.raises(AdvisoryDatabaseError, match=r"bad\.json: missing id"):
+        open_sources([src], None)
+
+
+def test_the_whole_shared_advisories_tree_loads(shared_data: Path) -> None:
+    index = open_sources([shared_data / "advisories"], None)
+    assert index.info.records > 6900
+    assert index.info.skipped > 0
+    index.close()
 
 
 def test_a_corrupt_zip_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ is therefore the layer of its packages, even when layer 5 rewrote the status fil
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -150,8 +151,38 @@ def build_inventory(scans: Sequence[LayerScan], source: str) -> Inventory:
             detail=f"OS packages listed as {', '.join(unknown)}: OSV has no ecosystem for "
             f"this OS ({what}); distro advisories will not match them",
         ))
+    packages = _one_per_python_install(packages)
     packages.sort(key=_sort_key)
     return Inventory(source=source, os=os_info, packages=tuple(packages), notes=tuple(notes))
+
+
+def _python_site(found_in: str) -> str:
+    """The directory a Python distribution is installed in: the parent of its ``.dist-info`` or
+    ``.egg-info`` (directory or file)."""
+    parts = found_in.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].lower().endswith((".dist-info", ".egg-info")):
+            return "/".join(parts[:i])
+    return found_in
+
+
+def _one_per_python_install(packages: list[InstalledPackage]) -> list[InstalledPackage]:
+    """Debian's python3-* packages can ship both ``X.dist-info`` and ``X.egg-info`` for one
+    installed distribution (python3-cryptography does): one package, not two, or each of its
+    advisories is reported twice. The ``.dist-info`` is kept (it is what pip reads)."""
+    best: dict[tuple[str, str, str], InstalledPackage] = {}
+    out: list[InstalledPackage] = []
+    for item in packages:
+        ref = item.package
+        if ref.ecosystem != LANGUAGE_ECOSYSTEMS["python"]:
+            out.append(item)
+            continue
+        name = re.sub(r"[-_.]+", "-", ref.name).lower()
+        key = (_python_site(item.found_in), name, ref.version)
+        kept = best.get(key)
+        if kept is None or (".dist-info" in item.found_in and ".dist-info" not in kept.found_in):
+            best[key] = item
+    return out + list(best.values())
 
 
 def _sort_key(item: InstalledPackage) -> tuple[Any, ...]:

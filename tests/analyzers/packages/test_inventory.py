@@ -177,3 +177,25 @@ def test_large_file_is_noted(tmp_path: Path, data: dict[str, bytes]) -> None:
     inventory = build_inventory(scans, image.reference)
     assert inventory.packages == ()
     assert [n.kind for n in inventory.notes] == ["package-file-too-large"]
+
+
+def test_a_distribution_with_both_dist_info_and_egg_info_is_one_package(
+    tmp_path: Path, data: dict[str, bytes]
+) -> None:
+    # Debian's python3-cryptography installs cryptography-38.0.4.dist-info and
+    # cryptography.egg-info side by side in /usr/lib/python3/dist-packages.
+    metadata = b"Metadata-Version: 2.1\nName: cryptography\nVersion: 38.0.4\n"
+    pkg_info = b"Metadata-Version: 2.1\nName: Cryptography\nVersion: 38.0.4\n"
+    debian = "/usr/lib/python3/dist-packages"
+    layer = {
+        f"{debian}/cryptography-38.0.4.dist-info/METADATA": File(metadata),
+        f"{debian}/cryptography.egg-info/PKG-INFO": File(pkg_info),
+        # a second install of the same version elsewhere is a second package
+        f"{SITE}/cryptography-38.0.4.dist-info/METADATA": File(metadata),
+    }
+    inventory = _inventory(tmp_path, [layer])
+    found = sorted(p.found_in for p in inventory.packages if p.package.ecosystem == "PyPI")
+    assert found == [
+        f"{debian}/cryptography-38.0.4.dist-info/METADATA",
+        f"{SITE}/cryptography-38.0.4.dist-info/METADATA",
+    ]
