@@ -27,8 +27,10 @@ from gate.sources.image.model import BlobStore, Image, LayerBlob, LayerCompressi
 
 CHUNK = 1024 * 1024
 """Bytes read from the store per call: large, so Python overhead is per MiB, not per byte."""
-_GZIP_OUT = 4 * CHUNK
-"""Most uncompressed bytes one inflate call may produce (bounds memory on a gzip bomb)."""
+_GZIP_OUT = CHUNK
+"""Most uncompressed bytes one inflate call may produce (bounds memory on a gzip bomb). 1 MiB
+rather than 4: the chunk is still in cache when it is hashed and parsed, and ISA-L inflated the
+bench image's 394 MiB layer in 0.7-0.9 s CPU instead of 1.0-1.1 s."""
 _ZSTD_IN = 16 * 1024
 """zstd input slice: zstd has no output cap per call, so a small slice bounds its output
 (a zstd block expands at most 128 KiB per 4 bytes)."""
@@ -323,8 +325,8 @@ class LayerStream(io.RawIOBase):
         except ImageError:
             self._decode_failed = True
             raise
-        # Only the last _BACK bytes are kept: slice before joining, not after (a 4 MiB
-        # copy per chunk otherwise).
+        # Only the last _BACK bytes are kept: slice before joining, not after (a copy of
+        # the whole chunk otherwise).
         self._tail = (self._tail + self._buf[-_BACK:])[-_BACK:]
         self._start += len(self._buf)
         self._buf = chunk

@@ -20,6 +20,7 @@ other header goes to ``tarfile`` itself.
 from __future__ import annotations
 
 import posixpath
+import re
 import struct
 import tarfile
 from collections.abc import Iterator
@@ -105,6 +106,13 @@ _DATA_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 """``TarInfo.isreg()`` types: the only plain ones whose data blocks follow the header."""
 
 
+_COMMON_NUMBERS = re.compile(
+    rb"([0-7]{7})\0([0-7]{7})\0([0-7]{7})\0([0-7]{11})\0([0-7]{11})\0([0-7]{6})\0 "
+)
+"""mode, uid, gid, size, mtime and checksum as nearly every writer formats them."""
+_COMMON_DEVICES = frozenset({b"0000000\0" * 2, b"\0" * 16})
+
+
 def _octal(field: bytes) -> int:
     """``tarfile.nti`` for an octal field; ValueError where it might differ (left to tarfile):
     the base-256 form and anything ``int`` does not take as it stands (``int`` reads bytes with
@@ -129,13 +137,18 @@ def _plain_header(block: bytes, offset_data: int) -> _Header | None:
         return None
     (name_f, mode_f, uid_f, gid_f, size_f, mtime_f, chksum_f, kind, link_f, _magic, _uname,
      _gname, major_f, minor_f, prefix_f) = _USTAR.unpack(block)  # fmt: skip
-    try:
-        chksum = _octal(chksum_f)
-        mode, uid, gid, size = _octal(mode_f), _octal(uid_f), _octal(gid_f), _octal(size_f)
-        # Not used, but tarfile refuses a header whose numbers do not parse.
-        _octal(mtime_f), _octal(major_f), _octal(minor_f)
-    except ValueError:
-        return None
+    common = _COMMON_NUMBERS.match(block, 100, 156)
+    if common is not None and major_f + minor_f in _COMMON_DEVICES:
+        # What ustar, GNU and Go writers put there: zero-padded octal digits and a NUL.
+        mode, uid, gid, size, _mtime, chksum = (int(g, 8) for g in common.groups())
+    else:
+        try:
+            chksum = _octal(chksum_f)
+            mode, uid, gid, size = _octal(mode_f), _octal(uid_f), _octal(gid_f), _octal(size_f)
+            # Not used, but tarfile refuses a header whose numbers do not parse.
+            _octal(mtime_f), _octal(major_f), _octal(minor_f)
+        except ValueError:
+            return None
     # The checksum field counts as eight spaces. A header summed with signed bytes (old Sun
     # and NeXT tars) goes to tarfile, which accepts both sums; an all-zero block (the end of
     # the archive) fails this too.
@@ -146,12 +159,13 @@ def _plain_header(block: bytes, offset_data: int) -> _Header | None:
         kind = tarfile.DIRTYPE  # v7 tar: a directory is a regular file named with a slash
     if kind == tarfile.DIRTYPE:
         name = name.rstrip("/")
-    prefix = _text(prefix_f)
+    prefix = _text(prefix_f) if prefix_f[0] else ""
     if prefix:
         name = prefix + "/" + name
         if kind == tarfile.DIRTYPE:
             name = name.rstrip("/")
-    return _Header(name, _text(link_f), kind, mode, uid, gid, size, offset_data, None)
+    link = _text(link_f) if link_f[0] else ""
+    return _Header(name, link, kind, mode, uid, gid, size, offset_data, None)
 
 
 def _next_plain(archive: tarfile.TarFile, stream: TarSource) -> _Header | None:
