@@ -9,6 +9,7 @@ are scanned in parallel worker processes, largest first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -310,4 +311,9 @@ def _entries_from_json(columns: dict[str, Any]) -> tuple[EntryMeta, ...]:
     opaques = [False] * count
     for index in columns["opaques"]:
         opaques[index] = True
-    return tuple(map(EntryMeta, *plain, links, whiteouts, opaques))
+    # tuple.__new__ over zipped rows builds the same named tuples without a Python-level
+    # EntryMeta.__new__ call per entry (a quarter of the rebuild time).
+    return tuple(map(_new_entry, zip(*plain, links, whiteouts, opaques, strict=True)))
+
+
+_new_entry = functools.partial(tuple.__new__, EntryMeta)
