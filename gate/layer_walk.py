@@ -9,6 +9,7 @@ are scanned in parallel worker processes, largest first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -31,6 +32,12 @@ from gate.sources.image.model import EntryMeta, EntryType, Image, LayerBlob
 WALK_VERSION = "2"
 """Bump when the walk itself changes what it records (entry metadata, file reading)."""
 
+CACHE_FORMAT = 3
+"""Layout of one cached layer file. Part of the cache key, so a file written in another layout
+is never looked up (it is rebuilt under the new key), and stored in the file, so one that is
+found anyway is not misread. 3: entry metadata stored as columns (see :func:`_entries_to_json`);
+before: one list per entry."""
+
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 
 ProgressCallback = Callable[[LayerBlob, bool], None]
@@ -51,7 +58,8 @@ class WalkOptions:
 def cache_key(
     layer: LayerBlob, analyzers: Sequence[LayerFileAnalyzer], options: WalkOptions
 ) -> str:
-    parts = [f"walk:{WALK_VERSION}", f"layer:{layer.ref.digest}", f"max:{options.max_file_bytes}"]
+    parts = [f"walk:{WALK_VERSION}", f"cache-format:{CACHE_FORMAT}", f"layer:{layer.ref.digest}",
+             f"max:{options.max_file_bytes}"]  # fmt: skip
     parts += [
         f"{a.name}:{a.version}:{a.options_key()}" for a in sorted(analyzers, key=lambda a: a.name)
     ]
@@ -215,9 +223,11 @@ def _load_cached(
         return None
     try:
         payload = json.loads(path.read_bytes())
-        entries = tuple(_meta_from_json(item) for item in payload["entries"])
+        if payload["format"] != CACHE_FORMAT or payload["layer"] != layer.ref.digest:
+            return None
+        entries = _entries_from_json(payload["entries"])
         records = {name: tuple(recs) for name, recs in payload["records"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
         # A damaged cache entry is not an input error: scan the layer again.
         return None
     if set(records) != {a.name for a in analyzers}:
@@ -231,9 +241,15 @@ def _store_cached(
     path = _cache_path(layer, analyzers, options)
     if path is None:
         return
+    try:
+        entries = _entries_to_json(scan.entries)
+    except ValueError:
+        # A path the column layout cannot hold (NUL): this layer is scanned again next time.
+        return
     payload: dict[str, Any] = {
+        "format": CACHE_FORMAT,
         "layer": layer.ref.digest,
-        "entries": [_meta_to_json(meta) for meta in scan.entries],
+        "entries": entries,
         "records": {name: list(recs) for name, recs in scan.records.items()},
     }
     try:
@@ -248,14 +264,56 @@ def _store_cached(
         return
 
 
-def _meta_to_json(meta: EntryMeta) -> list[Any]:
-    return [meta.path, meta.type.value, meta.mode, meta.size, meta.uid, meta.gid,
-            meta.link_target, meta.whiteout, meta.opaque]  # fmt: skip
+# A warm re-scan rebuilds every entry of every layer from the cache (tens of thousands), so the
+# layout is the one that decodes fastest: one JSON value per column instead of one list per
+# entry (JSON decoding costs per value). Paths are joined with NUL, the one byte a tar path
+# cannot hold; the columns that are nearly always empty (link targets, whiteouts, opaque
+# markers) store only the entries that have one. About 30% less decoding than a list per entry.
+_PATH_SEPARATOR = "\x00"
+
+
+def _entries_to_json(entries: Sequence[EntryMeta]) -> dict[str, Any]:
+    if any(_PATH_SEPARATOR in meta.path for meta in entries):
+        raise ValueError("an entry path holds a NUL byte")
+    return {
+        "count": len(entries),
+        "paths": _PATH_SEPARATOR.join(meta.path for meta in entries),
+        "types": [meta.type.value for meta in entries],
+        "modes": [meta.mode for meta in entries],
+        "sizes": [meta.size for meta in entries],
+        "uids": [meta.uid for meta in entries],
+        "gids": [meta.gid for meta in entries],
+        "links": [[i, meta.link_target] for i, meta in enumerate(entries)
+                  if meta.link_target is not None],
+        "whiteouts": [i for i, meta in enumerate(entries) if meta.whiteout],
+        "opaques": [i for i, meta in enumerate(entries) if meta.opaque],
+    }  # fmt: skip
 
 
 _ENTRY_TYPES = {kind.value: kind for kind in EntryType}
 
 
-def _meta_from_json(item: list[Any]) -> EntryMeta:
-    path, kind, mode, size, uid, gid, link, whiteout, opaque = item
-    return EntryMeta(path, _ENTRY_TYPES[kind], mode, size, uid, gid, link, whiteout, opaque)
+def _entries_from_json(columns: dict[str, Any]) -> tuple[EntryMeta, ...]:
+    """The entries :func:`_entries_to_json` stored; ValueError, KeyError, IndexError or
+    TypeError when the columns do not fit together (a damaged file)."""
+    count = columns["count"]
+    paths = columns["paths"].split(_PATH_SEPARATOR) if count else []
+    types = [_ENTRY_TYPES[kind] for kind in columns["types"]]
+    plain = (paths, types, columns["modes"], columns["sizes"], columns["uids"], columns["gids"])
+    if any(len(column) != count for column in plain):
+        raise ValueError("cached entry columns differ in length")
+    links: list[str | None] = [None] * count
+    for index, target in columns["links"]:
+        links[index] = target
+    whiteouts = [False] * count
+    for index in columns["whiteouts"]:
+        whiteouts[index] = True
+    opaques = [False] * count
+    for index in columns["opaques"]:
+        opaques[index] = True
+    # tuple.__new__ over zipped rows builds the same named tuples without a Python-level
+    # EntryMeta.__new__ call per entry (a quarter of the rebuild time).
+    return tuple(map(_new_entry, zip(*plain, links, whiteouts, opaques, strict=True)))
+
+
+_new_entry = functools.partial(tuple.__new__, EntryMeta)

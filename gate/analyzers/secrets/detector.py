@@ -21,6 +21,7 @@ database file is still a leaked token. Nothing is skipped by directory name: in 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -88,13 +89,35 @@ _NONPRINTABLE = re.compile(rb"[^\x20-\x7e\t\r\n]")
 
 @dataclass(frozen=True)
 class _CompiledRule:
+    """One rule with the patterns it needs to run.
+
+    Only ``paths`` and ``context`` (consulted before any regex runs) are compiled up front. The
+    other patterns are compiled on first use: a run that scans a few strings (a warm re-scan:
+    the image config, history and context only) triggers a handful of rules, and compiling all
+    of them was the largest part of its start-up. ``functools.cached_property`` stores the
+    compiled pattern in the instance dict, so later reads are plain attribute reads.
+    """
+
     index: int
     rule: SecretRule
-    regex: re.Pattern[bytes]
     paths: re.Pattern[str] | None
-    requires: re.Pattern[bytes] | None
-    allow_regexes: tuple[re.Pattern[str], ...]
     context: re.Pattern[bytes] | None
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[bytes]:
+        regex = re.compile(self.rule.regex.encode("ascii"))
+        if "secret" not in regex.groupindex:
+            # Every rule is compiled by the test suite, so a rule without the group fails there.
+            raise ValueError(f"rule {self.rule.id}: regex has no named group 'secret'")
+        return regex
+
+    @functools.cached_property
+    def requires(self) -> re.Pattern[bytes] | None:
+        return re.compile(self.rule.requires.encode("ascii")) if self.rule.requires else None
+
+    @functools.cached_property
+    def allow_regexes(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.rule.allow_regexes)
 
 
 def _compile(index: int, rule: SecretRule) -> _CompiledRule:
@@ -104,16 +127,10 @@ def _compile(index: int, rule: SecretRule) -> _CompiledRule:
         raise ValueError(f"rule {rule.id}: keywords must be non-empty one-line lowercase ASCII")
     if rule.anchor not in ("none", "word", "line") or (rule.anchor != "none" and rule.multiline):
         raise ValueError(f"rule {rule.id}: anchor must be none, word or line (not multiline)")
-    regex = re.compile(rule.regex.encode("ascii"))
-    if "secret" not in regex.groupindex:
-        raise ValueError(f"rule {rule.id}: regex has no named group 'secret'")
     return _CompiledRule(
         index=index,
         rule=rule,
-        regex=regex,
         paths=re.compile(rule.paths) if rule.paths else None,
-        requires=re.compile(rule.requires.encode("ascii")) if rule.requires else None,
-        allow_regexes=tuple(re.compile(p) for p in rule.allow_regexes),
         context=re.compile(rule.keyword_context.encode("ascii")) if rule.keyword_context else None,
     )
 
@@ -144,7 +161,7 @@ def _plan() -> tuple[tuple[Keyword, ...], tuple[tuple[_Use, ...], ...]]:
         # Multiline rules search the whole content from their first keyword (a cheap, literal-
         # led search there); word/line-anchored ones match at the word or line of each hit.
         found = (
-            anchors(compiled.regex.pattern, rule.keywords)
+            anchors(rule.regex.encode("ascii"), rule.keywords)
             if rule.anchor == "none" and not rule.multiline
             else None
         )

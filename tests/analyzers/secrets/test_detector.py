@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import shutil
 import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,34 @@ def test_real_openssh_key_and_certificate(tmp_path: Path) -> None:
     assert [m.rule_id for m in scan_text((tmp_path / "k.pem").read_text())] == [
         "secret/private-key"
     ]
+
+
+def test_every_rule_compiles_with_a_secret_group() -> None:
+    # Rule patterns are compiled on first use, not at import: this is where a broken rule
+    # (bad regex, no ``secret`` group) fails instead.
+    from gate.analyzers.secrets import detector
+
+    for compiled in detector._COMPILED:
+        assert "secret" in compiled.regex.groupindex, compiled.rule.id
+        assert compiled.requires is None or compiled.requires.pattern
+        assert len(compiled.allow_regexes) == len(compiled.rule.allow_regexes)
+
+
+def test_a_rule_without_a_secret_group_fails_when_compiled() -> None:
+    from gate.analyzers.secrets import detector
+
+    broken = replace(detector.RULES[0], regex=r"AKIA[0-9A-Z]{16}")
+    with pytest.raises(ValueError, match="no named group 'secret'"):
+        _ = detector._compile(0, broken).regex
+
+
+def test_scanning_a_few_strings_compiles_only_the_rules_they_trigger() -> None:
+    # A fresh interpreter: this process has compiled every rule already.
+    code = (
+        "from gate.analyzers.secrets import detector\n"
+        "detector.scan_text('FROM debian:12\\nRUN apt-get update')\n"
+        "print(sum('regex' in vars(c) for c in detector._COMPILED), len(detector._COMPILED))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    compiled, total = map(int, out.stdout.split())
+    assert compiled < total // 4
