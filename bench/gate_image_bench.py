@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, Timing, machine, timed, write_section
+from bench.benchlib import REPO, Timing, fresh_bytecode, machine, timed, write_section
 
 OUT = REPO / "build" / "gate-image"
 STORE = Path(os.environ.get("GATE_BUILDAH_DIR", "/var/tmp/gate-buildah"))
@@ -76,6 +76,7 @@ def gate_args(work: str, advisories: str, out: str) -> list[str]:
 
 
 def main() -> None:
+    fresh_bytecode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", action="store_true", help="run scripts/build_gate_image.sh")
     parser.add_argument("--runs", type=int, default=5)

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, Timing, machine, timed, write_section
+from bench.benchlib import REPO, Timing, fresh_bytecode, machine, timed, write_section
 
 WALK_ONLY = (
     "import sys\n"
@@ -62,6 +62,7 @@ def _layer_blobs(layout: Path) -> list[Path]:
 
 
 def main() -> int:
+    fresh_bytecode()
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
     args = parser.parse_args()

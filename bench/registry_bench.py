@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, Timing, machine, timed, write_section
+from bench.benchlib import REPO, Timing, fresh_bytecode, machine, timed, write_section
 from tests.integration.debian import build_layered_image, debian_rootfs, run
 
 EXTRA_PACKAGES = "python3,perl,gcc,g++,make"
@@ -145,6 +145,7 @@ def row(name: str, timing: Timing, skopeo: Timing) -> str:
 
 
 def main() -> None:
+    fresh_bytecode()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "registry")
     parser.add_argument("--runs", type=int, default=3)

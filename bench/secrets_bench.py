@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, Timing, machine, timed, write_section
+from bench.benchlib import REPO, Timing, fresh_bytecode, machine, timed, write_section
 from gate.testing.rootfs import debian_rootfs
 
 PY_PACKAGES = [
@@ -237,6 +237,7 @@ def row(name: str, t: Timing, floor_t: Timing) -> str:
 
 
 def main() -> int:
+    fresh_bytecode()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
     parser.add_argument("--rebuild", action="store_true")

@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.benchlib import REPO, Timing, machine, timed, write_section
+from bench.benchlib import REPO, Timing, fresh_bytecode, machine, timed, write_section
 
 SHARED = REPO.parent / "shared" / "data"
 ADVISORIES = SHARED / "advisories"
@@ -512,6 +512,7 @@ def _image_section(image: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
+    fresh_bytecode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
