@@ -16,12 +16,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from gate.policy.matching import parse_version_range
 from gate.policy.model import SIGNER_CLAIMS
+
+if TYPE_CHECKING:
+    import jsonschema
 
 PathItem = str | int
 KeyPath = tuple[PathItem, ...]
@@ -47,10 +48,12 @@ def policy_schema() -> Mapping[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    # The shipped schema is checked against the 2020-12 metaschema by the test suite
-    # (tests/policy/test_loader.py), not on every run: that check validates our own file, not
-    # the user's policy, and cost a tenth of a second of each warm scan (it pulls in the
-    # format checkers' regex-heavy modules too).
+    # Imported here: a run on the shipped policies never validates (see loader._read), and
+    # jsonschema with its referencing and format modules is a sixth of a warm scan's start-up.
+    # The shipped schema itself is checked against the 2020-12 metaschema by the test suite
+    # (tests/policy/test_loader.py), not on every run: that validates our file, not the user's.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(policy_schema())
 
 

@@ -616,3 +616,38 @@ def test_a_policy_crosses_process_boundaries(tmp_path: Path) -> None:
 
     policy = load_policy(write(tmp_path, FULL_LAYOUT))
     assert pickle.loads(pickle.dumps(policy)) == policy
+
+
+def test_every_shipped_preset_is_schema_valid() -> None:
+    # The loader trusts the shipped presets (it skips the JSON Schema pass on them at run
+    # time); this is the check that makes that safe.
+    import tomllib
+
+    from gate.policy.loader import presets_dir
+    from gate.policy.validation import json_document, schema_problems
+
+    files = sorted(presets_dir().rglob("*.toml"))
+    assert len(files) >= len(preset_names()) >= 5
+    for file in files:
+        doc, temporal = json_document(tomllib.loads(file.read_text(encoding="utf-8")))
+        assert schema_problems(doc, temporal) == [], file.name
+
+
+def test_shipped_policy_runs_without_jsonschema_and_user_files_are_validated(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    user = write(tmp_path, 'mode = "enforce"\n')
+    probe = (
+        "import sys; from pathlib import Path; from gate.policy.loader import load_policy; "
+        "load_policy(None); print('jsonschema' in sys.modules); "
+        f"load_policy(Path({str(user)!r})); print('jsonschema' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"]
+    with pytest.raises(PolicyError, match="modee"):
+        load_policy(write(tmp_path, 'modee = "enforce"\n'))
