@@ -10,10 +10,11 @@ is therefore the layer of its packages, even when layer 5 rewrote the status fil
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from gate.analyzers.filesystem import FilesystemView, PathAction
 from gate.analyzers.interface import LayerScan, Record
@@ -177,8 +178,7 @@ def _one_per_python_install(packages: list[InstalledPackage]) -> list[InstalledP
         if ref.ecosystem != LANGUAGE_ECOSYSTEMS["python"]:
             out.append(item)
             continue
-        name = re.sub(r"[-_.]+", "-", ref.name).lower()
-        key = (_python_site(item.found_in), name, ref.version)
+        key = (_python_site(item.found_in), canonicalize_name(ref.name), ref.version)
         kept = best.get(key)
         if kept is None or (".dist-info" in item.found_in and ".dist-info" not in kept.found_in):
             best[key] = item
