@@ -206,6 +206,8 @@ def _read(entry: _Entry, limit: int, scan: JavaScan) -> bytes:
     return data
 
 
+# zipfile raises NotImplementedError for a compression method or zip feature it cannot read
+# (e.g. Deflate64, an encrypted entry): an unreadable member of a hostile or odd jar, not a stub.
 _ENTRY_FAILURES = (PackageDataError, zipfile.BadZipFile, OSError, EOFError, ValueError,
                    NotImplementedError, zlib.error, struct.error)
 
